@@ -1,0 +1,85 @@
+"`fer_eval` end to end, as users run it: a subprocess on a synthetic dataset folder and tiny checkpoints."
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+import torch
+
+from fer_nbdev.data import synthetic_faces, write_faces
+from fer_nbdev.models import create_model, save_checkpoint
+
+
+def _cmd(work):
+    "The installed console script; else an equivalent entry-point wrapper (as pip writes it) run by this python."
+    exe = shutil.which('fer_eval')
+    return [exe] if exe else [sys.executable, str(work / 'fer_eval_entry.py')]
+
+
+@pytest.fixture(scope='module')
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp('fer_eval')
+    faces = synthetic_faces(n_per_class=6, seed=0)
+    write_faces(faces, d / 'faces', fmt='folder')
+    torch.manual_seed(0)
+    save_checkpoint(d / 'run' / 'a.pt', create_model('fer_tiny', num_classes=len(faces.classes)), faces.classes)
+    torch.manual_seed(1)
+    save_checkpoint(d / 'b.pt', create_model('fer_tiny', num_classes=len(faces.classes)), faces.classes)
+    save_checkpoint(d / 'k3.pt', create_model('fer_tiny', num_classes=3), ['x', 'y', 'z'])
+    (d / 'broken.pt').write_bytes((d / 'run' / 'a.pt').read_bytes()[:200])
+    torch.save({'state_dict': {}}, d / 'foreign.pt')
+    (d / 'notes.txt').write_text('not a dataset\n')
+    (d / 'empty').mkdir()
+    if not shutil.which('fer_eval'):
+        (d / 'fer_eval_entry.py').write_text(
+            'import sys\nfrom fer_nbdev.eval import fer_eval\nif __name__ == "__main__": sys.exit(fer_eval())\n')
+    return d
+
+
+def run(work, *args):
+    env = dict(os.environ, FER_NBDEV_CACHE=str(work / 'cache'), FER2013='', OMP_NUM_THREADS='2')
+    return subprocess.run(_cmd(work) + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+
+
+def test_eval_ok(work):
+    r = run(work, work / 'run' / 'a.pt', '--data', work / 'faces', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((work / 'run' / 'eval.json').read_text())       # default: eval.json beside the checkpoint
+    assert list(res['splits']) == ['val', 'test', 'combined']
+    s = res['splits']
+    assert s['combined']['n'] == s['val']['n'] + s['test']['n'] > 0
+    for m in s.values():
+        assert abs(m['accuracy'] - sum(m['confusion'][i][i] for i in range(7)) / m['n']) < 1e-9
+    out = r.stdout
+    assert 'accuracy' in out and 'macro-F1' in out and 'per class on test' in out and 'surprise' in out
+    assert 'Traceback' not in r.stderr
+
+
+def test_eval_ensemble_tta_out(work):
+    out = work / 'sub' / 'ens.json'
+    r = run(work, work / 'run' / 'a.pt', work / 'b.pt', '--data', work / 'faces', '--splits', 'test',
+            '--tta', 'flip', '--out', out, '--device', 'cpu', '--batch_size', '5')
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    assert list(res['splits']) == ['test'] and res['tta'] == 'flip' and res['views'] == 2
+    assert len(res['checkpoints']) == 2
+
+
+@pytest.mark.parametrize('case, args, words', [
+    ('missing checkpoint', ['nope.pt', '--data', 'faces'], 'nope.pt'),
+    ('truncated checkpoint', ['broken.pt', '--data', 'faces'], 'broken.pt'),
+    ('foreign checkpoint', ['foreign.pt', '--data', 'faces'], 'foreign.pt'),
+    ('ensemble of other classes', ['run/a.pt', 'k3.pt', '--data', 'faces'], 'classes'),
+    ('checkpoint classes differ from data', ['k3.pt', '--data', 'faces'], 'classes'),
+    ('missing data path', ['run/a.pt', '--data', 'no_such_dir'], 'no_such_dir'),
+    ('data not a dataset', ['run/a.pt', '--data', 'notes.txt'], 'notes.txt'),
+    ('empty data folder', ['run/a.pt', '--data', 'empty'], 'empty'),
+    ('unknown split', ['run/a.pt', '--data', 'faces', '--splits', 'val,private'], 'private'),
+    ('unknown tta', ['run/a.pt', '--data', 'faces', '--tta', 'tencrop'], 'tencrop'),
+])
+def test_eval_bad_input(work, case, args, words):
+    r = run(work, *args, '--device', 'cpu', '--out', work / f'bad-{case}.json')
+    assert r.returncode == 2, (case, r.returncode, r.stderr)
+    err = r.stderr.strip()
+    assert '\n' not in err and err.startswith('fer_eval: error:'), (case, r.stderr)
+    assert words in err, (case, err)
+    assert 'Traceback' not in r.stderr + r.stdout
+    assert not (work / f'bad-{case}.json').exists()
