@@ -1,0 +1,95 @@
+"""The docs site and README.md of the real project, built by `fer_docs` and opened in headless Chromium.
+
+Chromium comes from Debian (`apt-get install -y chromium`); without it the browser checks are skipped, the rest still runs."""
+import re, html, shutil, subprocess
+from pathlib import Path
+import pytest
+from fer_nbdev.docs import list_notebooks, page_name, readme_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT/'nbs'
+CHROMIUM = next((p for p in map(shutil.which, ('chromium', 'chromium-browser', 'google-chrome')) if p), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason='chromium not installed (Debian: apt-get install -y chromium)')
+
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "The real project's site, built once by the console script (README.md left alone: it is checked, not rewritten)."
+    out = tmp_path_factory.mktemp('site')/'_docs'
+    r = subprocess.run(['fer_docs', '--out', str(out), '--no-readme'], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, f'fer_docs failed:\n{r.stdout}\n{r.stderr}'
+    assert str(out/'index.html') in r.stdout
+    return out
+
+
+def _doc_entry(page, name):
+    "The text of the API entry (`show_doc` output) for `name`."
+    start = page.rindex('<div class="doc-entry">', 0, page.index(f'id="{name}"'))
+    depth = 0
+    for m in re.finditer(r'<(/?)div\b', page[start:]):
+        depth += -1 if m[1] else 1
+        if depth == 0: break
+    return html.unescape(re.sub(r'<[^>]+>', '', page[start:start + m.end()]))
+
+
+def _nav_links(page):
+    nav = re.search(r'<nav class="sidebar".*?</nav>', page, flags=re.S)
+    assert nav, 'no sidebar'
+    return re.findall(r'href="([^"]+)"', nav[0])
+
+
+def test_one_page_per_notebook_with_navigation(site):
+    names = [page_name(p.relative_to(NBS)) for p in list_notebooks(NBS)]
+    assert 'index.html' in names and 'core.html' in names
+    for name in names:
+        page = (site/name).read_text()
+        prefix = '../' * name.count('/')
+        assert _nav_links(page) == [prefix + n for n in names], name   # every page, in notebook order
+        assert re.search(r'<h1 class="title">[^<]+</h1>', page), name
+        assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="(?:https?:)?//', page), f'{name} loads from the network'
+    assert (site/'fer_docs.css').stat().st_size > 1000 and (site/'styles.css').exists()
+    assert sorted(p.name for p in site.glob('*.html')) == sorted(names)
+
+
+def test_api_reference_rendered(site):
+    core = (site/'core.html').read_text()
+    assert '<h3 id="atomic_write" class="doc-name">' in core            # show_doc ran: signature, docments, docstring
+    entry = _doc_entry(core, 'atomic_write')
+    assert "def atomic_write(" in entry and "mode:str='wb', # `'wb'` for bytes" in entry and 'Open a temporary file' in entry
+    assert '<a href="#atomic_write" class="api">atomic_write</a>' in core  # in the page's contents
+    assert 'href="core.html#fererror"' in core                             # doc links are relative, not to the web site
+
+
+def _chromium(*args, tmp):
+    r = subprocess.run([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--hide-scrollbars',
+                        f'--user-data-dir={tmp}/profile', *args], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+@needs_chromium
+@pytest.mark.parametrize('name,title,needle', [('index.html', 'fer_nbdev', 'Core'), ('core.html', 'Core', 'atomic_write')])
+def test_pages_open_in_chromium(site, tmp_path, name, title, needle):
+    url = (site/name).as_uri()
+    dom = _chromium('--dump-dom', url, tmp=tmp_path)
+    assert f'<h1 class="title">{title}</h1>' in dom
+    assert '<nav class="sidebar"' in dom and 'href="core.html"' in dom
+    assert needle in dom
+    if name == 'core.html': assert 'def atomic_write(' in _doc_entry(dom, 'atomic_write'), 'no show_doc signature'
+    png = tmp_path/'shot.png'
+    _chromium('--window-size=1280,900', f'--screenshot={png}', url, tmp=tmp_path)
+    from PIL import Image, ImageStat
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 20_000
+    im = Image.open(png).convert('L')
+    assert im.size == (1280, 900)
+    assert ImageStat.Stat(im).stddev[0] > 20 and len(im.getcolors(1 << 16)) > 50   # text, bars and code: not a blank page
+
+
+def test_readme_in_sync():
+    assert readme_markdown(NBS) == (ROOT/'README.md').read_text(), \
+        'README.md is not what index.ipynb gives: run `fer_docs` (or `python -c "from fer_nbdev.docs import build_readme; build_readme()"`)'
+
+
+def test_cli_errors(tmp_path):
+    r = subprocess.run(['fer_docs', '--path', str(tmp_path/'nope')], capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stderr) == (2, f'fer_docs: error: {tmp_path}/nope: notebooks folder not found\n')
