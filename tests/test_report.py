@@ -1,0 +1,138 @@
+"`fer_report` end to end, as users run it: a short real training run on synthetic faces, then the console script."
+import base64, io, os, re, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+import torch
+
+from fer_nbdev.data import synthetic_faces, write_faces
+from fer_nbdev.models import create_model, save_checkpoint, load_checkpoint
+
+# anything that would make a browser fetch a resource from the network
+REMOTE = re.compile(r'''<(?:img|script|link|iframe|source|video|audio|embed|object|image|use)\b[^>]*?\b(?:src|href|data|xlink:href)'''
+                    r'''\s*=\s*["']?\s*(?:https?:)?//''', re.I)
+
+
+def _cmd(work):
+    "The installed console script; else an equivalent entry-point wrapper (as pip writes it) run by this python."
+    exe = shutil.which('fer_report')
+    return [exe] if exe else [sys.executable, str(work / 'fer_report_entry.py')]
+
+
+@pytest.fixture(scope='module')
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp('fer_report')
+    faces = synthetic_faces(n_per_class=10, seed=0)
+    write_faces(faces, d / 'faces', fmt='folder')
+    torch.manual_seed(0)
+    try:
+        from fer_nbdev.train import train, get_config
+        torch.set_num_threads(2)
+        cfg = get_config('seed', model='fer_tiny', model_kwargs={}, epochs=2, batch_size=32, lr=3e-3, rotate=10.0,
+                         device='cpu', quiet=True, save_every_min=0.0, out=str(d / 'run'))
+        train(cfg, data=faces)
+    except ImportError:                     # no trainer yet: a run folder made by hand, as fer_train writes it
+        from fer_nbdev.core import save_json
+        save_checkpoint(d / 'run' / 'best.pt', create_model('fer_tiny', num_classes=7), faces.classes, config={'select': 'val_loss'})
+        hist = [dict(epoch=e, train_loss=2 - .3 * e, train_acc=.2 + .1 * e, val_loss=2 - .2 * e, val_acc=.2 + .05 * e, lr=1e-3)
+                for e in (1, 2)]
+        save_json(hist, d / 'run' / 'metrics.json'); save_json({'model': 'fer_tiny', 'select': 'val_loss'}, d / 'run' / 'config.json')
+    save_checkpoint(d / 'k3.pt', create_model('fer_tiny', num_classes=3), ['x', 'y', 'z'])
+    (d / 'broken.pt').write_bytes((d / 'run' / 'best.pt').read_bytes()[:200])
+    torch.save({'state_dict': {}}, d / 'foreign.pt')
+    (d / 'empty').mkdir()
+    if not shutil.which('fer_report'):
+        (d / 'fer_report_entry.py').write_text(
+            'import sys\nfrom fer_nbdev.viz import fer_report\nif __name__ == "__main__": sys.exit(fer_report())\n')
+    return d
+
+
+def run(work, *args):
+    env = dict(os.environ, FER_NBDEV_CACHE=str(work / 'cache'), FER2013='', OMP_NUM_THREADS='2')
+    return subprocess.run(_cmd(work) + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+
+
+def _check_page(page):
+    assert page.startswith('<!DOCTYPE html>') and page.rstrip().endswith('</html>')
+    assert not REMOTE.search(page), REMOTE.search(page).group(0)
+    assert 'url(http' not in page and '@import' not in page and '<link' not in page
+
+
+def _pngs(page):
+    from PIL import Image
+    import numpy as np
+    out = []
+    for b in re.findall(r'src="data:image/png;base64,([^"]+)"', page):
+        im = Image.open(io.BytesIO(base64.b64decode(b)))
+        out.append((im.size, float(np.asarray(im.convert('L'), dtype=float).std())))
+    return out
+
+
+def test_report_of_run(work):
+    r = run(work, work / 'run', '--data', work / 'faces', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    path = work / 'run' / 'report.html'                              # default: report.html in the run folder
+    assert path.exists() and str(path) in r.stdout
+    page = path.read_text(encoding='utf-8')
+    _check_page(page)
+    for title in ('Evaluation', 'Training history', 'Confusion matrices', 'Calibration', 'Faces and predictions', 'Configuration'):
+        assert re.search(f'<h2 id="[a-z-]+">{title}', page), title
+    assert page.count('<figure') == 15                               # history, 3 x 2 per split, 3 reliability, 5 with faces
+    assert page.count('<svg') == 10
+    pngs = _pngs(page)
+    assert len(pngs) == 5 and all(w > 500 and h > 400 and sd > 10 for (w, h), sd in pngs), pngs
+    for split in ('val', 'test', 'combined'): assert f'>{split}<' in page or f'>{split} (' in page
+    for c in ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise'): assert c in page
+    assert 'fer_tiny' in page and 'ECE' in page
+    # several inline SVGs in one document: their ids carry the figure's prefix, so no two figures share one
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    dup = {i for i in ids if ids.count(i) > 1}
+    assert all(re.match(r'fig\d+-image', i) for i in dup), dup       # (matplotlib reuses an id for identical images)
+
+
+def test_report_of_checkpoint_with_model_card(work):
+    ck = work / 'model' / 'fer_tiny.pt'
+    ck.parent.mkdir(exist_ok=True)
+    shutil.copy(work / 'run' / 'best.pt', ck)
+    (ck.parent / 'MODEL_CARD.md').write_text('# fer_tiny\n\nTrained on **synthetic** faces. ![logo](https://example.com/logo.png)\n'
+                                             'Details: <https://example.com/card>\n')
+    out = work / 'out' / 'card_report.html'
+    r = run(work, ck, '--data', work / 'faces', '--out', out, '--tta', 'flip', '--k', 3)
+    assert r.returncode == 0, r.stderr
+    page = out.read_text(encoding='utf-8')
+    _check_page(page)
+    assert '>Model card</h2>' in page and '<strong>synthetic</strong>' in page and 'example.com/logo.png' not in page
+    assert 'Training history' not in page                            # the checkpoint's folder has no metrics.json
+    assert page.count('<figure') == 14
+
+
+def test_report_interactive_is_offline(work):
+    from fer_nbdev.viz import build_report
+    from fer_nbdev.data import load_faces
+    out = build_report(work / 'run', data=load_faces(work / 'faces', cache=False), out=work / 'interactive.html',
+                       interactive=True, device='cpu')
+    page = out.read_text(encoding='utf-8')
+    assert '<script src' not in page and 'Plotly.newPlot' in page and page.count('plotly-graph-div') >= 2
+    assert len(page) > 4_000_000                                      # plotly.js is inside the page
+
+
+def test_calibrated_checkpoint(work):
+    from fer_nbdev.viz import calibrate_checkpoint
+    res = calibrate_checkpoint(work / 'run' / 'best.pt', data=work / 'faces', out=work / 'calibrated.pt', device='cpu')
+    _, ck = load_checkpoint(work / 'calibrated.pt')
+    assert ck['temperature'] == res['temperature'] > 0 and set(res['ece']) == {'val', 'test'}
+    assert ck['calibration']['fit_split'] == 'val'
+
+
+@pytest.mark.parametrize('args,msg', [
+    (('nowhere',), 'no such run folder or checkpoint'),
+    (('empty',), 'not a fer_train run folder'),
+    (('foreign.pt',), 'not a fer_nbdev checkpoint'),
+    (('broken.pt',), 'broken.pt'),
+    (('run', '--data', 'nowhere'), 'nowhere'),
+    (('k3.pt', '--data', 'faces'), 'classes'),
+    (('run', '--data', 'faces', '--tta', 'mirror'), 'unknown tta'),
+])
+def test_bad_input(work, args, msg):
+    r = run(work, *args)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr.count('\n') == 1 and r.stderr.startswith('fer_report: error:') and msg in r.stderr, r.stderr
