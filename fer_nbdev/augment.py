@@ -200,7 +200,7 @@ def tta_views(x:torch.Tensor, # images [B, 1, H, W] (or [B, H, W]), uint8 or flo
         views += [v, v.flip(-1)]
     return views
 
-# %% ../nbs/03_augment.ipynb #3edccd5b
+# %% ../nbs/03_augment.ipynb #7b0af8ce
 def _autocast(device: torch.device):
     return torch.autocast('cuda', dtype=torch.bfloat16) if device.type == 'cuda' else contextlib.nullcontext()
 
@@ -231,7 +231,8 @@ def predict_proba(models, # one model or a list of models (an ensemble) made by 
                 views = tta_views(images[i:i + batch_size].to(dev, non_blocking=True), tta)
                 acc = 0.
                 for m, c in zip(models, cfgs):
-                    for v in views: acc = acc + m(preprocess(v, c)).float().softmax(-1)
+                    t = float(c.get('temperature', 1.0))  # a calibrated checkpoint divides its logits by T
+                    for v in views: acc = acc + (m(preprocess(v, c)).float() / t).softmax(-1)
                 out[i:i + batch_size] = (acc / (len(models) * len(views))).cpu()
     finally:
         for m, t in zip(models, modes): m.train(t)

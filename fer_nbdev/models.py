@@ -349,7 +349,7 @@ def save_checkpoint(path, # file to write (atomically)
     save_torch(ckpt, path)
     return Path(path)
 
-# %% ../nbs/02_models.ipynb #46260b05
+# %% ../nbs/02_models.ipynb #eb244ad1
 def _read_torch(path:Path) -> dict:
     "The object in a torch file, read safely, or `CheckpointError`."
     if not path.exists(): raise CheckpointError(f"{path}: no such checkpoint file")
@@ -404,6 +404,7 @@ def load_checkpoint(path, # a checkpoint from `save_checkpoint` (or weights from
     ckpt = _read_torch(path)
     _check_ckpt(ckpt, path)
     model = _build(ckpt, ckpt['state_dict'], path)
+    if ckpt.get('temperature'): model.fer_cfg['temperature'] = float(ckpt['temperature'])  # from calibration (viz)
     return model.to(device).eval(), ckpt
 
 # %% ../nbs/02_models.ipynb #0464e75a
