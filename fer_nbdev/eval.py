@@ -120,7 +120,7 @@ def evaluate(checkpoints, # one checkpoint path, or a list of them (an ensemble:
             'classes': classes, 'data': str(data.source), 'split_names': {s: split_names(data)[s] for s in names},
             'device': str(default_device(device)), 'seconds': round(seconds, 3), 'splits': out}
 
-# %% ../nbs/05_eval.ipynb #e736d554
+# %% ../nbs/05_eval.ipynb #bc6ce88a
 def format_results(res:dict, # the result of `evaluate`
                   ) -> str:
     "A compact text table of `evaluate`'s results, with the per-class figures of `test` (or the last split)."
@@ -146,8 +146,9 @@ def fer_eval(checkpoints:Param("checkpoint file(s); several are evaluated as one
              out:str=None, # JSON file to write (default: eval.json beside the first checkpoint)
              device:str=None, # cuda, mps, cpu... (default: the best available)
              batch_size:int=512, # images per forward pass
+             no_figures:bool=False, # skip the confusion-matrix and per-class figures written beside the JSON
             ):
-    "Evaluate checkpoints (an ensemble if several) on FER-2013 or your data; print the metrics and write them as JSON."
+    "Evaluate checkpoints (an ensemble if several) on FER-2013 or your data; print the metrics, write JSON and figures."
     with cli_errors('fer_eval'):
         if isinstance(checkpoints, (str, Path)): checkpoints = [checkpoints]
         res = evaluate(checkpoints, data, splits=splits, tta=tta, device=device, batch_size=batch_size)
@@ -155,3 +156,7 @@ def fer_eval(checkpoints:Param("checkpoint file(s); several are evaluated as one
         path = Path(out) if out else Path(checkpoints[0]).parent/'eval.json'
         save_json(res, path)
         print(f"wrote {path}")
+        if not no_figures:
+            from fer_nbdev.viz import write_eval_figures   # figures live in the viz notebook; imported only when drawn
+            figs = write_eval_figures(res, path.parent, prefix=f'{path.stem}_')
+            print(f"wrote {len(figs)} figures beside it ({path.stem}_confusion_*, {path.stem}_class_metrics_*)")
