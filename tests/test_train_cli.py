@@ -1,0 +1,97 @@
+"`fer_train` end to end as users run it: a real subprocess, exit codes, stderr, Ctrl-C and --resume."
+import os, sys, json, time, signal, subprocess
+from pathlib import Path
+import pytest
+import torch
+
+@pytest.fixture(scope='module')
+def faces_dir(tmp_path_factory):
+    "A small synthetic dataset in the Kaggle folder layout."
+    from fer_nbdev.data import synthetic_faces, write_faces
+    d = tmp_path_factory.mktemp('faces')/'fer'
+    write_faces(synthetic_faces(n_per_class=10, seed=0), d)
+    return d
+
+@pytest.fixture(scope='module')
+def env(tmp_path_factory):
+    e = dict(os.environ, FER_NBDEV_CACHE=str(tmp_path_factory.mktemp('cache')), OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    e.pop('FER_DEBUG', None)
+    return e
+
+def fer_train(*args, env, timeout=300, **kw):
+    return subprocess.run([sys.executable, '-m', 'fer_nbdev.train', *map(str, args)], env=env, capture_output=True,
+                          text=True, timeout=timeout, **kw)
+
+TINY = ['--device', 'cpu', '--set', 'model=fer_tiny', 'batch_size=32', 'save_every_min=0']
+
+def test_train_end_to_end(faces_dir, env, tmp_path):
+    out = tmp_path/'run'
+    r = fer_train('--data', faces_dir, '--out', out, '--epochs', 2, '--quiet', *TINY, env=env)
+    assert r.returncode == 0, r.stderr
+    assert 'Traceback' not in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'metrics.json']
+    hist = json.loads((out/'metrics.json').read_text())
+    assert [h['epoch'] for h in hist] == [1, 2]
+    assert {'train_loss', 'train_acc', 'val_loss', 'val_acc', 'lr', 'epoch_time', 'time'} <= set(hist[0])
+    cfg = json.loads((out/'config.json').read_text())
+    assert (cfg['recipe'], cfg['model'], cfg['epochs'], cfg['batch_size']) == ('seed', 'fer_tiny', 2, 32)
+    assert 'best epoch' in r.stdout and str(out/'best.pt') in r.stdout
+    from fer_nbdev.models import load_checkpoint
+    model, ck = load_checkpoint(out/'best.pt')
+    assert ck['arch'] == 'fer_tiny' and ck['config']['model'] == 'fer_tiny' and 'train_state' not in ck
+    assert load_checkpoint(out/'last.pt')[1]['train_state']['epoch'] == 2
+
+def test_progress_lines_when_not_quiet(faces_dir, env, tmp_path):
+    r = fer_train('--data', faces_dir, '--out', tmp_path/'run', '--epochs', 1, *TINY, env=env)
+    assert r.returncode == 0, r.stderr
+    assert 'epoch   1/1' in r.stdout and 'val loss' in r.stdout      # no TTY: one line per epoch, no bars
+
+@pytest.mark.parametrize('args,msg', [
+    (['--set', 'lrr=0.1'], "unknown setting 'lrr'; did you mean lr?"),
+    (['--set', 'epochs=two'], "epochs='two': expected int"),
+    (['--set', 'compile=maybe'], "compile='maybe': expected bool"),
+    (['--set', 'schedule=linear'], "schedule must be one of constant, onecycle, cosine"),
+    (['--recipe', 'slowest'], "unknown recipe 'slowest'"),
+    (['--data', '/no/such/dataset'], "/no/such/dataset"),
+    (['--resume', '/no/such/run'], "no such checkpoint"),
+    (['--set', 'model=no_such_net'], "unknown model 'no_such_net'"),
+])
+def test_bad_input_one_line_exit_2(faces_dir, env, tmp_path, args, msg):
+    base = ['--out', tmp_path/'run', '--device', 'cpu', '--quiet']
+    if '--data' not in args: base += ['--data', faces_dir]
+    r = fer_train(*base, *args, env=env)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert 'Traceback' not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('fer_train: error:') and msg in lines[0], r.stderr
+    assert not (tmp_path/'run'/'last.pt').exists()
+
+def test_ctrl_c_then_resume(faces_dir, env, tmp_path):
+    "SIGINT saves last.pt at the current step and exits 130; --resume then finishes the run."
+    out = tmp_path/'run'
+    # small batches: many steps per epoch, so that the interrupt lands mid-epoch
+    p = subprocess.Popen([sys.executable, '-m', 'fer_nbdev.train', '--data', str(faces_dir), '--out', str(out),
+                          '--epochs', '50', '--device', 'cpu', '--quiet', '--set', 'model=fer_tiny', 'batch_size=4',
+                          'save_every_min=0'], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not (out/'metrics.json').exists():           # the first epoch is done: last.pt exists
+        assert p.poll() is None, p.communicate()
+        assert time.time() - t0 < 240, 'no epoch finished in 4 minutes'
+        time.sleep(0.2)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, stderr)
+    assert 'Traceback' not in stderr
+    assert stderr.strip().splitlines()[-1].startswith('fer_train: interrupted') and '--resume' in stderr, stderr
+    from fer_nbdev.models import load_checkpoint
+    ts = load_checkpoint(out/'last.pt')[1]['train_state']
+    assert ts['epoch'] >= 1 and ts['epoch'] < 50
+    done = len(json.loads((out/'metrics.json').read_text()))
+    target = ts['epoch'] + 1                           # finish the interrupted epoch and stop there
+    r = fer_train('--resume', out, '--epochs', target, '--quiet', env=env)
+    assert r.returncode == 0, r.stderr
+    hist = json.loads((out/'metrics.json').read_text())
+    assert [h['epoch'] for h in hist] == list(range(1, target + 1)) and done <= target
+    assert load_checkpoint(out/'last.pt')[1]['train_state']['epoch'] == target
+    assert json.loads((out/'config.json').read_text())['epochs'] == target
