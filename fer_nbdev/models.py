@@ -274,7 +274,7 @@ def fer_tiny(num_classes:int=7, pretrained:bool=False,
     _no_pretrained('fer_tiny', pretrained)
     return _gray_cfg(FerVGG(num_classes, in_chans, (16, 32, 48, 64), 1, (), drop_rate, 3), in_chans, img_size)
 
-# %% ../nbs/02_models.ipynb #56ca3653
+# %% ../nbs/02_models.ipynb #f3c336ce
 def preprocess(x:torch.Tensor, # uint8 or float grey levels 0..255, [N, H, W] or [N, 1, H, W]
                cfg, # a model's `fer_cfg` (or the model, or a checkpoint dict): input_size, mean, std
                dtype:torch.dtype=None, # output dtype; default float32 (float64 stays float64)
@@ -288,8 +288,11 @@ def preprocess(x:torch.Tensor, # uint8 or float grey levels 0..255, [N, H, W] or
     x = x.to(torch.float64 if x.dtype == torch.float64 else torch.float32)
     if tuple(x.shape[-2:]) != (H, W):
         x = F.interpolate(x, size=(H, W), mode='bilinear', antialias=True, align_corners=False)
-    mean = torch.tensor(cfg['mean'], dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-    std = torch.tensor(cfg['std'], dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    mean, std = tuple(cfg['mean']), tuple(cfg['std'])
+    if len(set(mean)) == 1 and len(set(std)) == 1: mean, std = float(mean[0]), float(std[0])  # scalars: no host-to-device copy
+    else:
+        mean = torch.tensor(mean, dtype=x.dtype).view(1, -1, 1, 1).to(x.device, non_blocking=True)
+        std = torch.tensor(std, dtype=x.dtype).view(1, -1, 1, 1).to(x.device, non_blocking=True)
     x = (x / 255 - mean) / std
     if x.shape[1] != C: x = x.expand(-1, C, -1, -1).contiguous()
     return x if dtype is None else x.to(dtype)
