@@ -23,7 +23,7 @@ __all__ = ['RECIPES', 'METRIC_COLUMNS', 'TrainConfig', 'get_config', 'parse_over
            'find_resume', 'state_digest', 'make_optimizer', 'amp_dtype', 'TrainingInterrupted', 'validate',
            'train_one_epoch', 'resume_config', 'train', 'fer_train']
 
-# %% ../nbs/04_train.ipynb #8e814489
+# %% ../nbs/04_train.ipynb #18be1270
 @dataclass
 class TrainConfig:
     "Every setting of a training run; build one with `get_config(recipe, **overrides)`."
@@ -71,6 +71,7 @@ class TrainConfig:
     last_every:int=1 # write last.pt after every this many epochs (always after the last one, and on Ctrl-C)
     save_every_min:float=10.0 # also save last.pt in the middle of an epoch every this many minutes; 0 disables
     quiet:bool=False # no progress bars and no per-epoch lines
+    figures:bool=True # draw the training history (history.png/.svg/.html, see `fer_nbdev.viz`) into the run folder at the end
 
 # %% ../nbs/04_train.ipynb #02168d42
 RECIPES = {
@@ -540,7 +541,7 @@ def resume_config(resume, # run folder or last.pt (or True/'latest')
     saved = {k: v for k, v in saved.items() if k in _types()}
     return get_config(saved.pop('recipe', 'seed'), **{**saved, **overrides, 'out': str(p.parent)})
 
-# %% ../nbs/04_train.ipynb #237c1701
+# %% ../nbs/04_train.ipynb #71be361d
 def train(cfg:TrainConfig|str=None, # settings, or a recipe name; default: the seed recipe
           data:FaceData=None, # the dataset; default: `load_faces(cfg.data)`
           resume=None, # continue from this run folder or last.pt (True: the newest run, or cfg.out)
@@ -675,6 +676,11 @@ def _train(cfg, data, ckpt, dist, on_step):
             if stopping:
                 raise TrainingInterrupted(f"interrupted after epoch {epoch}; saved {out/'last.pt'}; continue with: fer_train --resume {out}")
 
+    if dist.primary and cfg.figures and history:
+        try:
+            from fer_nbdev.viz import write_history_figures   # drawing lives in the viz notebook; imported only here
+            write_history_figures(out)
+        except Exception as e: print(f"fer_train: note: could not draw the training history: {e}", file=sys.stderr)
     digest = state_digest(model)
     if os.environ.get('FER_TRAIN_DIGEST'):    # test hook: every rank reports its final weights
         d = Path(os.environ['FER_TRAIN_DIGEST']); d.mkdir(parents=True, exist_ok=True)
