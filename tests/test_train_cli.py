@@ -29,7 +29,8 @@ def test_train_end_to_end(faces_dir, env, tmp_path):
     r = fer_train('--data', faces_dir, '--out', out, '--epochs', 2, '--quiet', *TINY, env=env)
     assert r.returncode == 0, r.stderr
     assert 'Traceback' not in r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'metrics.json']
+    assert sorted(p.name for p in out.iterdir()) == ['best.pt', 'config.json', 'history.html', 'history.png',
+                                                    'history.svg', 'last.pt', 'metrics.csv', 'metrics.json', 'plotly.min.js']
     hist = json.loads((out/'metrics.json').read_text())
     assert [h['epoch'] for h in hist] == [1, 2]
     assert {'train_loss', 'train_acc', 'val_loss', 'val_acc', 'lr', 'epoch_time', 'time'} <= set(hist[0])

@@ -22,7 +22,8 @@ def test_ddp_two_processes(faces_dir, tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     # one run folder, written by rank 0 only, and each file once
     assert [p.name for p in runs.iterdir()] == ['ddp']
-    assert sorted(p.name for p in out.iterdir()) == ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'metrics.json']
+    assert sorted(p.name for p in out.iterdir()) == ['best.pt', 'config.json', 'history.html', 'history.png',
+                                                    'history.svg', 'last.pt', 'metrics.csv', 'metrics.json', 'plotly.min.js']
     hist = json.loads((out/'metrics.json').read_text())
     assert [h['epoch'] for h in hist] == [1, 2]
     assert len((out/'metrics.csv').read_text().splitlines()) == 3
