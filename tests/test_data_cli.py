@@ -2,13 +2,12 @@
 import json, os, shutil, subprocess, zipfile
 from pathlib import Path
 import pytest
+from cli_helpers import run_script
 from fer_nbdev.core import find_fer2013
 from fer_nbdev.data import synthetic_faces, write_faces
 
 def run(*args, cache=None, timeout=300):
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    if cache is not None: env['FER_NBDEV_CACHE'] = str(cache)
-    return subprocess.run(['fer_inspect', *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
+    return run_script('fer_inspect', *args, env=None if cache is None else dict(FER_NBDEV_CACHE=str(cache)), timeout=timeout)
 
 @pytest.fixture(scope='module')
 def kaggle(tmp_path_factory):

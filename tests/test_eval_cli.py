@@ -2,16 +2,11 @@
 import json, os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from cli_helpers import run_script
 import torch
 
 from fer_nbdev.data import synthetic_faces, write_faces
 from fer_nbdev.models import create_model, save_checkpoint
-
-
-def _cmd(work):
-    "The installed console script; else an equivalent entry-point wrapper (as pip writes it) run by this python."
-    exe = shutil.which('fer_eval')
-    return [exe] if exe else [sys.executable, str(work / 'fer_eval_entry.py')]
 
 
 @pytest.fixture(scope='module')
@@ -28,15 +23,11 @@ def work(tmp_path_factory):
     torch.save({'state_dict': {}}, d / 'foreign.pt')
     (d / 'notes.txt').write_text('not a dataset\n')
     (d / 'empty').mkdir()
-    if not shutil.which('fer_eval'):
-        (d / 'fer_eval_entry.py').write_text(
-            'import sys\nfrom fer_nbdev.eval import fer_eval\nif __name__ == "__main__": sys.exit(fer_eval())\n')
     return d
 
 
 def run(work, *args):
-    env = dict(os.environ, FER_NBDEV_CACHE=str(work / 'cache'), FER2013='', OMP_NUM_THREADS='2')
-    return subprocess.run(_cmd(work) + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    return run_script('fer_eval', *args, cwd=work, env=dict(FER_NBDEV_CACHE=str(work / 'cache'), FER2013=''))
 
 
 def test_eval_ok(work):

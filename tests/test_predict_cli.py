@@ -3,6 +3,7 @@ import csv, json, os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
+from cli_helpers import run_script
 import torch
 
 pytest.importorskip('skimage')
@@ -12,12 +13,6 @@ from skimage import data as skdata
 from fer_nbdev.data import FER2013_CLASSES, synthetic_faces
 from fer_nbdev.models import create_model, save_checkpoint
 from fer_nbdev.recognize import default_weights
-
-
-def _cmd(work):
-    "The installed console script; else an equivalent entry-point wrapper (as pip writes it) run by this python."
-    exe = shutil.which('fer_predict')
-    return [exe] if exe else [sys.executable, str(work / 'fer_predict_entry.py')]
 
 
 @pytest.fixture(scope='module')
@@ -33,14 +28,11 @@ def work(tmp_path_factory):
     (photos / 'readme.txt').write_text('not an image\n')
     crops = d / 'crops'; crops.mkdir()
     for i, im in enumerate(synthetic_faces(n_per_class=1).images[:3]): Image.fromarray(im.numpy()).save(crops / f'{i}.png')
-    (d / 'fer_predict_entry.py').write_text(
-        'import sys\nfrom fer_nbdev.recognize import fer_predict\nif __name__ == "__main__": sys.exit(fer_predict())\n')
     return d
 
 
 def run(work, *args):
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    return subprocess.run(_cmd(work) + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    return run_script('fer_predict', *args, cwd=work)
 
 
 def _errors(stderr): return [l for l in stderr.splitlines() if l.strip()]

@@ -2,6 +2,7 @@
 import base64, io, os, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from cli_helpers import run_script
 import torch
 
 from fer_nbdev.data import synthetic_faces, write_faces
@@ -10,12 +11,6 @@ from fer_nbdev.models import create_model, save_checkpoint, load_checkpoint
 # anything that would make a browser fetch a resource from the network
 REMOTE = re.compile(r'''<(?:img|script|link|iframe|source|video|audio|embed|object|image|use)\b[^>]*?\b(?:src|href|data|xlink:href)'''
                     r'''\s*=\s*["']?\s*(?:https?:)?//''', re.I)
-
-
-def _cmd(work):
-    "The installed console script; else an equivalent entry-point wrapper (as pip writes it) run by this python."
-    exe = shutil.which('fer_report')
-    return [exe] if exe else [sys.executable, str(work / 'fer_report_entry.py')]
 
 
 @pytest.fixture(scope='module')
@@ -40,15 +35,11 @@ def work(tmp_path_factory):
     (d / 'broken.pt').write_bytes((d / 'run' / 'best.pt').read_bytes()[:200])
     torch.save({'state_dict': {}}, d / 'foreign.pt')
     (d / 'empty').mkdir()
-    if not shutil.which('fer_report'):
-        (d / 'fer_report_entry.py').write_text(
-            'import sys\nfrom fer_nbdev.viz import fer_report\nif __name__ == "__main__": sys.exit(fer_report())\n')
     return d
 
 
 def run(work, *args):
-    env = dict(os.environ, FER_NBDEV_CACHE=str(work / 'cache'), FER2013='', OMP_NUM_THREADS='2')
-    return subprocess.run(_cmd(work) + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    return run_script('fer_report', *args, cwd=work, env=dict(FER_NBDEV_CACHE=str(work / 'cache'), FER2013=''))
 
 
 def _check_page(page):
