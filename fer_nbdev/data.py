@@ -13,20 +13,21 @@ from fastcore.script import call_parse
 from .core import DataError, ConfigError, cli_errors, save_json, save_torch, atomic_write, cache_dir, find_fer2013
 
 # %% auto #0
-__all__ = ['FER2013_CLASSES', 'CSV_CLASSES', 'SPLITS', 'FER_PREFIXES', 'USAGES', 'SPLIT_FOLDERS', 'IMAGE_EXTS', 'FaceData',
-           'stratified_split', 'synthetic_faces', 'write_faces', 'load_faces', 'inspect_faces', 'format_inspection',
-           'fer_inspect']
+__all__ = ['FER2013_CLASSES', 'CSV_CLASSES', 'SPLITS', 'SUBSETS', 'FER_PREFIXES', 'USAGES', 'SPLIT_FOLDERS', 'IMAGE_EXTS',
+           'FaceData', 'stratified_split', 'synthetic_faces', 'write_faces', 'load_faces', 'inspect_faces',
+           'format_inspection', 'fer_inspect']
 
-# %% ../nbs/01_data.ipynb #5524bc01
+# %% ../nbs/01_data.ipynb #3f7c9926
 FER2013_CLASSES = ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise') # folder order = our label ids 0..6
 CSV_CLASSES = ('angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral')     # emotion ids 0..6 of the challenge CSV
 SPLITS = ('train', 'val', 'test')                                                     # split ids 0, 1, 2
+SUBSETS = {'train': (0,), 'val': (1,), 'test': (2,), 'combined': (1, 2), 'all': (0, 1, 2)}  # name -> split ids
 FER_PREFIXES = {'Training_': 0, 'PublicTest_': 1, 'PrivateTest_': 2}                  # Kaggle file-name prefix -> split
 USAGES = {'training': 0, 'publictest': 1, 'privatetest': 2}                           # CSV Usage column -> split
 SPLIT_FOLDERS = {'train': 0, 'val': 1, 'valid': 1, 'validation': 1, 'test': 2}       # folder name -> split
 IMAGE_EXTS = ('.jpg', '.jpeg', '.jfif', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.pgm', '.ppm', '.pbm')
 
-# %% ../nbs/01_data.ipynb #4f0b3200
+# %% ../nbs/01_data.ipynb #ea3cf7dd
 @dataclass(repr=False)
 class FaceData:
     "Labelled grayscale faces as uint8 tensors, with their split (0 train, 1 val, 2 test) and where each came from."
@@ -51,10 +52,8 @@ class FaceData:
     def subset(self, which:str, # 'train', 'val', 'test', 'combined' (= val + test, the Kaggle test/ folder) or 'all'
               ) -> FaceData:
         "One part of the protocol: train, val (PublicTest), test (PrivateTest), combined (val + test) or all."
-        masks = {'train': self.split == 0, 'val': self.split == 1, 'test': self.split == 2,
-                 'combined': self.split >= 1, 'all': torch.ones(len(self), dtype=torch.bool)}
-        if which not in masks: raise ConfigError(f"unknown subset {which!r}; expected one of {', '.join(masks)}")
-        d = self.take(masks[which])
+        if which not in SUBSETS: raise ConfigError(f"unknown subset {which!r}; expected one of {', '.join(SUBSETS)}")
+        d = self.take(torch.isin(self.split, torch.tensor(SUBSETS[which], dtype=self.split.dtype)))
         d.meta['subset'] = which
         return d
 
