@@ -14,8 +14,8 @@ from .augment import predict_proba, tta_views, TTA_MODES
 from .data import SUBSETS
 
 # %% auto #0
-__all__ = ['SPLITS', 'FER2013_SPLIT_NAMES', 'classification_metrics', 'parse_splits', 'split_names', 'evaluate', 'format_results',
-           'fer_eval']
+__all__ = ['SPLITS', 'FER2013_SPLIT_NAMES', 'classification_metrics', 'parse_splits', 'split_names', 'resolve_data',
+           'match_classes', 'evaluate', 'format_results', 'fer_eval']
 
 # %% ../nbs/05_eval.ipynb #c979a106
 def classification_metrics(probs, # predicted probabilities [n, K] (tensor or array)
@@ -63,9 +63,9 @@ def split_names(data) -> dict:
     fer = any('PublicTest' in n for n in val) or 'fer2013' in Path(str(data.source)).name.lower()
     return dict(FER2013_SPLIT_NAMES) if fer else {'train': 'train', 'val': 'val', 'test': 'test', 'combined': 'val+test', 'all': 'all'}
 
-# %% ../nbs/05_eval.ipynb #1b3bea95
-def _load_data(data, config:dict):
-    "A FaceData from `data` (FaceData or path), else from the checkpoint's config, else FER-2013."
+# %% ../nbs/05_eval.ipynb #cfca6fa3
+def resolve_data(data, config:dict):
+    "The dataset to evaluate on: `data` (FaceData or path), else the checkpoint's training data (`config`), else FER-2013."
     from fer_nbdev.data import FaceData, load_faces
     if isinstance(data, FaceData): return data
     config = config if isinstance(config, dict) else {}
@@ -76,7 +76,7 @@ def _load_data(data, config:dict):
     if data is None: raise DataError("no dataset: pass --data PATH (the FER-2013 archive or a folder), or set $FER2013")
     return load_faces(data)          # default split settings, as `train` loads it: the same val for a folder without one
 
-def _match_classes(data, classes:list, what:str):
+def match_classes(data, classes:list, what:str):
     "Labels of `data` re-indexed to `classes` (same names, any order); DataError if the class names differ."
     if list(data.classes) == list(classes): return data.labels
     if sorted(data.classes) != sorted(classes):
@@ -84,7 +84,7 @@ def _match_classes(data, classes:list, what:str):
     remap = torch.tensor([list(classes).index(c) for c in data.classes])
     return remap[data.labels]
 
-# %% ../nbs/05_eval.ipynb #b4a8a6ff
+# %% ../nbs/05_eval.ipynb #35a836b9
 def evaluate(checkpoints, # one checkpoint path, or a list of them (an ensemble: probabilities averaged)
              data=None, # a dataset path or a FaceData; default: the checkpoint's training data, else FER-2013
              splits=('val', 'test', 'combined'), # split names, or one comma-separated string
@@ -103,8 +103,8 @@ def evaluate(checkpoints, # one checkpoint path, or a list of them (an ensemble:
     for p, c in zip(paths[1:], ckpts[1:]):
         if list(c['classes']) != classes:
             raise CheckpointError(f"{p}: classes {list(c['classes'])} differ from {paths[0]}'s {classes}; an ensemble needs the same classes")
-    data = _load_data(data, ckpts[0].get('config'))
-    labels = _match_classes(data, classes, str(paths[0]))
+    data = resolve_data(data, ckpts[0].get('config'))
+    labels = match_classes(data, classes, str(paths[0]))
     codes = torch.as_tensor(data.split).long()
     wanted = torch.isin(codes, torch.tensor(sorted({c for s in names for c in SPLITS[s]})))
     for s in names:

@@ -767,7 +767,7 @@ def _flat(d, pre=''):
         if isinstance(v, dict) and v: yield from _flat(v, f'{pre}{k}.')
         else: yield f'{pre}{k}', v if isinstance(v, str) else json.dumps(v, default=str)
 
-# %% ../nbs/06_viz.ipynb #2ad209f0
+# %% ../nbs/06_viz.ipynb #deb6c4bc
 def _resolve(source):
     "(checkpoint path or None, run folder or None) for a run folder or a checkpoint file."
     p = Path(source)
@@ -785,11 +785,11 @@ def _predict(ckpt_path, data, tta, device, batch_size):
     import torch
     from fer_nbdev.models import load_checkpoint
     from fer_nbdev.augment import predict_proba
-    from fer_nbdev.eval import _load_data, _match_classes, split_names
+    from fer_nbdev.eval import resolve_data, match_classes, split_names
     model, ck = load_checkpoint(ckpt_path, device='cpu')
     classes = list(ck['classes'])
-    ds = _load_data(data, ck.get('config'))
-    labels = _match_classes(ds, classes, str(ckpt_path))
+    ds = resolve_data(data, ck.get('config'))
+    labels = match_classes(ds, classes, str(ckpt_path))
     code = torch.as_tensor(ds.split).long()
     keep = (code == 1) | (code == 2)
     if not keep.any(): raise DataError(f"{ds.source}: no val or test faces to evaluate on")
