@@ -43,7 +43,10 @@ def cli_errors(prog:str=None, # name shown before the message; defaults to the r
         print(f"{prog}: internal error: {type(e).__name__}: {e} (set FER_DEBUG=1 for the traceback)", file=sys.stderr)
         raise SystemExit(1)
 
-# %% ../nbs/00_core.ipynb #ad0d5477
+# %% ../nbs/00_core.ipynb #795b95a8
+def _umask() -> int:
+    m = os.umask(0o022); os.umask(m); return m
+
 @contextlib.contextmanager
 def atomic_write(path, # file to create or replace
                  mode:str='wb', # `'wb'` for bytes, `'w'` for text
@@ -56,6 +59,7 @@ def atomic_write(path, # file to create or replace
         with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)

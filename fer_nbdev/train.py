@@ -23,7 +23,7 @@ __all__ = ['RECIPES', 'METRIC_COLUMNS', 'TrainConfig', 'get_config', 'parse_over
            'find_resume', 'state_digest', 'make_optimizer', 'amp_dtype', 'TrainingInterrupted', 'validate',
            'train_one_epoch', 'resume_config', 'train', 'fer_train']
 
-# %% ../nbs/04_train.ipynb #18be1270
+# %% ../nbs/04_train.ipynb #a72cb141
 @dataclass
 class TrainConfig:
     "Every setting of a training run; build one with `get_config(recipe, **overrides)`."
@@ -58,7 +58,7 @@ class TrainConfig:
     mix_prob:float=1.0 # probability that an image is mixed, when mixup or cutmix is on
     ema:float=0.0 # decay of the exponential moving average of the weights (e.g. 0.999); 0 disables
     amp:str='auto' # mixed precision: 'auto' (bf16 on CUDA, off elsewhere), 'bf16', 'fp16' or 'off'
-    channels_last:bool=True # NHWC memory layout for the model and its inputs (CUDA only)
+    channels_last:bool=True # NHWC memory layout for the model and its inputs (CUDA and CPU; not MPS)
     compile:bool=False # `torch.compile` the model (CUDA; costs compile time up front)
     select:str='val_loss' # what picks best.pt, measured on the val split only: 'val_loss' or 'val_acc'
     val_tta:str='none' # test-time augmentation during validation: 'none', 'flip' or 'crops'
@@ -440,13 +440,13 @@ def validate(model:torch.nn.Module, # the model (or its EMA copy), unwrapped
     s = dist.sum_(torch.tensor([nll.double().sum().item(), (p.argmax(1) == y).sum().item(), len(y)], dtype=torch.float64))
     return dict(val_loss=(s[0] / s[2]).item(), val_acc=(s[1] / s[2]).item())
 
-# %% ../nbs/04_train.ipynb #702e15d6
+# %% ../nbs/04_train.ipynb #6189eeda
 @dataclass
 class _Run:
     "What the steps of a run share."
     cfg:TrainConfig; model:torch.nn.Module; fwd:torch.nn.Module; opt:torch.optim.Optimizer; sched:object; scaler:object
     ema:ModelEMA|None; x:torch.Tensor; y:torch.Tensor; dist:DistEnv; dtype:torch.dtype|None; steps:int; per_rank:int
-    num_classes:int; stop:_StopSignal; on_step:object=None; save_due:object=None
+    num_classes:int; stop:_StopSignal; on_step:object=None; save_due:object=None; channels_last:bool=False
 
 def train_one_epoch(run:_Run, # the shared state of the run
                     epoch:int, # epoch number, from 0
@@ -480,7 +480,7 @@ def train_one_epoch(run:_Run, # the shared state of the run
             xb = torch.where(on[:, None, None, None], xm, xb)
             target = torch.where(on[:, None], tm, F.one_hot(yb, run.num_classes).float())
         xb = preprocess(xb, run.model.fer_cfg)
-        if dev.type == 'cuda' and cfg.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+        if run.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
         with torch.autocast(dev.type, dtype=run.dtype or torch.float32, enabled=run.dtype is not None):
             logits = run.fwd(xb)
         loss = F.cross_entropy(logits.float(), target, label_smoothing=cfg.label_smoothing)
@@ -541,7 +541,7 @@ def resume_config(resume, # run folder or last.pt (or True/'latest')
     saved = {k: v for k, v in saved.items() if k in _types()}
     return get_config(saved.pop('recipe', 'seed'), **{**saved, **overrides, 'out': str(p.parent)})
 
-# %% ../nbs/04_train.ipynb #71be361d
+# %% ../nbs/04_train.ipynb #d3ce4b93
 def train(cfg:TrainConfig|str=None, # settings, or a recipe name; default: the seed recipe
           data:FaceData=None, # the dataset; default: `load_faces(cfg.data)`
           resume=None, # continue from this run folder or last.pt (True: the newest run, or cfg.out)
@@ -579,9 +579,9 @@ def _train(cfg, data, ckpt, dist, on_step):
     model = create_model(cfg.model, num_classes=len(classes), pretrained=cfg.pretrained, **cfg.model_kwargs)
     if ckpt is not None: model.load_state_dict(ckpt['state_dict'])
     model.to(dev)
-    if dev.type == 'cuda':
-        torch.backends.cudnn.benchmark = True
-        if cfg.channels_last: model.to(memory_format=torch.channels_last)
+    if dev.type == 'cuda': torch.backends.cudnn.benchmark = True
+    channels_last = cfg.channels_last and dev.type in ('cuda', 'cpu')
+    if channels_last: model.to(memory_format=torch.channels_last)
     ema = ModelEMA(model, cfg.ema) if cfg.ema > 0 else None
     opt = make_optimizer(model, cfg, dev)
     total = cfg.epochs * steps
@@ -638,7 +638,8 @@ def _train(cfg, data, ckpt, dist, on_step):
     last_save = [time.monotonic()]
     def save_due(): return bool(cfg.save_every_min) and time.monotonic() - last_save[0] > 60 * cfg.save_every_min
     stop = _StopSignal()
-    run = _Run(cfg, model, fwd, opt, sched, scaler, ema, x, y, dist, dtype, steps, per_rank, len(classes), stop, on_step, save_due)
+    run = _Run(cfg, model, fwd, opt, sched, scaler, ema, x, y, dist, dtype, steps, per_rank, len(classes), stop, on_step, save_due,
+               channels_last)
     with stop:
         epoch = epoch0
         while epoch < cfg.epochs:
