@@ -352,7 +352,7 @@ def save_checkpoint(path, # file to write (atomically)
     save_torch(ckpt, path)
     return Path(path)
 
-# %% ../nbs/02_models.ipynb #9a457d38
+# %% ../nbs/02_models.ipynb #e5187354
 def _read_torch(path:Path) -> dict:
     "The object in a torch file, read safely, or `CheckpointError`."
     if not path.exists(): raise CheckpointError(f"{path}: no such checkpoint file")
@@ -397,6 +397,7 @@ def _build(meta:dict, state_dict:dict, path:Path) -> nn.Module:
     model.fer_cfg.update(input_size=tuple(int(i) for i in meta['input_size']),
                          mean=tuple(float(v) for v in meta['mean']), std=tuple(float(v) for v in meta['std']))
     if meta.get('temperature'): model.fer_cfg['temperature'] = float(meta['temperature'])  # from calibration (viz)
+    if meta.get('tta'): model.fer_cfg['tta'] = str(meta['tta'])  # the model's default test-time augmentation, if it states one
     return model
 
 def load_checkpoint(path, # a checkpoint from `save_checkpoint` (or weights from `export_weights`)
@@ -410,7 +411,7 @@ def load_checkpoint(path, # a checkpoint from `save_checkpoint` (or weights from
     model = _build(ckpt, ckpt['state_dict'], path)
     return model.to(device).eval(), ckpt
 
-# %% ../nbs/02_models.ipynb #1799682a
+# %% ../nbs/02_models.ipynb #e372fd3c
 WEIGHTS_FORMAT = 'fer_nbdev.weights'
 
 def _json_default(o):
@@ -420,7 +421,7 @@ def _json_default(o):
 def export_weights(ckpt_path, # a checkpoint from `save_checkpoint`
                    out_path, # the .safetensors file to write (atomically)
                    dtype:str='float16', # 'float16', or 'int8' (per-output-channel weights, float16 for the rest)
-                   extra:dict=None, # more description to carry, JSON-able (e.g. the training history, an evaluation)
+                   extra:dict=None, # more description, JSON-able, added or replacing keys (e.g. a history, an evaluation)
                   ) -> dict:
     "Write a checkpoint's weights as compact safetensors with its description as JSON metadata; returns the metadata."
     from safetensors.torch import save as st_save
@@ -443,7 +444,8 @@ def export_weights(ckpt_path, # a checkpoint from `save_checkpoint`
                 **{k: ckpt[k] for k in ('arch', 'arch_kwargs', 'classes', 'input_size', 'mean', 'std')},
                 metrics=ckpt.get('metrics'), config=ckpt.get('config'),
                 **({'temperature': float(ckpt['temperature'])} if ckpt.get('temperature') else {}),
-                fer_nbdev_version=str(__version__), torch_version=str(torch.__version__), **(extra or {}))
+                fer_nbdev_version=str(__version__), torch_version=str(torch.__version__))
+    meta.update(extra or {})
     meta = json.loads(json.dumps(meta, default=_json_default))
     data = st_save(tensors, metadata={'format': WEIGHTS_FORMAT, 'fer_nbdev': json.dumps(meta)})
     with atomic_write(out_path, 'wb') as f: f.write(data)
