@@ -12,7 +12,8 @@ from .core import FerError, cli_errors, atomic_write
 
 # %% auto #0
 __all__ = ['DocsError', 'page_name', 'list_notebooks', 'doc_procs', 'process_notebook', 'md2html', 'highlight', 'render_output',
-           'render_cell', 'render_page', 'build_docs', 'readme_markdown', 'build_readme', 'serve_docs', 'fer_docs']
+           'render_cell', 'render_page', 'select_notebooks', 'build_docs', 'readme_markdown', 'build_readme',
+           'serve_docs', 'fer_docs']
 
 # %% ../nbs/07_docs.ipynb #7f3d4e34
 class DocsError(FerError):
@@ -56,7 +57,7 @@ def _project(nbs_path=None):
     if not nbs.is_dir(): raise DocsError(f"{nbs}: notebooks folder not found (nbs_path in {cfg.config_file})")
     return cfg, nbs
 
-# %% ../nbs/07_docs.ipynb #063ab0cc
+# %% ../nbs/07_docs.ipynb #a7d85f7c
 class _order_show_docs(Processor):
     "Put the `show_doc` cells nbdev adds after an exported cell in source order (nbdev inserts them reversed)."
     def begin(self):
@@ -67,8 +68,8 @@ class _order_show_docs(Processor):
         self.nb.cells = res + run[::-1]
 
 class _exec_docs(Processor):
-    "nbdev's `exec_show_docs`, but flagged cells never run and cells mixing imports with other code run only their imports."
-    execute_all, timeout = False, None
+    "nbdev's `exec_show_docs`, but flagged cells run only when all their flags are given, and cells mixing imports with other code run only their imports."
+    execute_all, timeout, run_flags, mpl_format = False, None, frozenset(), 'png'
     def begin(self):
         import threading
         from nbdev.config import get_config
@@ -78,6 +79,8 @@ class _exec_docs(Processor):
         self.k = getattr(self.inner, 'k', None)
         if self.k is not None and self.timeout and threading.current_thread() is threading.main_thread():
             self.k.timeout = int(self.timeout)  # execnb's per-cell alarm (main thread only)
+        if self.k is not None and self.execute_all:  # figures at their own size, not doubled ('retina'): pages stay light
+            self.k.run(f"set_matplotlib_formats({self.mpl_format!r})")
         skip = str(getattr(self.nb, 'frontmatter_', {}).get('skip_showdoc', False)).lower() == 'true'
         self.active = self.execute_all or (bool(self.nb.get('has_docs_')) and not skip)
 
@@ -100,7 +103,7 @@ class _exec_docs(Processor):
     def __call__(self, cell):
         if not self.active or self.k is None or cell.cell_type != 'code' or not cell.source: return
         d = cell.get('directives_') or {}
-        if d.keys() & self.flags or 'nbdev_export' + '()' in cell.source: return
+        if (d.keys() & self.flags) - self.run_flags or 'nbdev_export' + '()' in cell.source: return
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='Found cells containing imports')
             try:
@@ -166,12 +169,18 @@ class _mv_folded(Processor):
                 cells[i:j] = sorted(cells[i+1:j], key=lambda c: rank.get(_sd_name(c).split('.')[-1], len(defs))) + [cells[i]]
             i = j
 
-def doc_procs(execute:bool=False, # run every unflagged code cell, not only what `show_doc` needs
+def _flagset(flags):
+    "A set of flag names from 'slow data', 'slow,data' or a list."
+    if not flags: return frozenset()
+    return frozenset(flags.replace(',', ' ').split() if isinstance(flags, str) else flags)
+
+def doc_procs(execute:bool=False, # run every code cell (unflagged, or flagged with `flags` only), not only what `show_doc` needs
               timeout:int=None, # seconds one cell may run before the build fails
+              flags=None, # tst_flags whose cells may run too, e.g. 'data' (space-separated, or a list)
              ) -> list:
-    "nbdev's docs processors (`FilterDefaults`), with exported source folded instead of dropped and flagged cells never run."
+    "nbdev's docs processors (`FilterDefaults`), with exported source folded instead of dropped and flagged cells run only when asked."
     from nbdev.processors import FilterDefaults
-    ex = type('_exec_docs', (_exec_docs,), dict(execute_all=execute, timeout=timeout))
+    ex = type('_exec_docs', (_exec_docs,), dict(execute_all=execute, timeout=timeout, run_flags=_flagset(flags)))
     subs = dict(exec_show_docs=ex, rm_export=_fold_exports)
     res = []
     for p in FilterDefaults().procs():
@@ -181,12 +190,13 @@ def doc_procs(execute:bool=False, # run every unflagged code cell, not only what
         if nm == 'mv_exports': res.append(_mv_folded)
     return res
 
-# %% ../nbs/07_docs.ipynb #50a08c33
+# %% ../nbs/07_docs.ipynb #12d408b2
 def _one_line(e): return (str(e).strip().splitlines() or [''])[0]
 
 def process_notebook(path, # the notebook
-                     execute:bool=False, # run every unflagged code cell, not only what `show_doc` needs
+                     execute:bool=False, # run every code cell (unflagged, or flagged with `flags` only), not only what `show_doc` needs
                      timeout:int=120, # seconds one cell may run before the build fails
+                     flags=None, # tst_flags whose cells may run too, e.g. 'data'
                     ) -> dict:
     "Run nbdev's docs processing on notebook `path` from its own folder; returns the processed notebook."
     from execnb.nbio import read_nb
@@ -196,7 +206,7 @@ def process_notebook(path, # the notebook
         try: nb = read_nb(path); nb.cells
         except Exception as e:
             raise DocsError(f"{path}: not a readable notebook ({type(e).__name__}: {_one_line(e)})") from None
-        try: NBProcessor(nb=nb, procs=doc_procs(execute, timeout)).process()
+        try: NBProcessor(nb=nb, procs=doc_procs(execute, timeout, flags)).process()
         except Exception as e:
             cause = e.__cause__ or e
             src = _cell_opts(str(e).partition(':\n')[2])[1].strip().splitlines()
@@ -207,7 +217,7 @@ def process_notebook(path, # the notebook
             raise DocsError(f"{path}: a cell fails while building the docs{where}: {why}") from None
     return json.loads(json.dumps(nb, default=str))
 
-# %% ../nbs/07_docs.ipynb #706cea3a
+# %% ../nbs/07_docs.ipynb #d613a858
 def _prep_md(md):
     "Quarto/pandoc markdown -> plain markdown: `:::` divs to HTML `div`s, `{...}` attributes after links dropped."
     out, fence = [], None
@@ -240,7 +250,7 @@ def highlight(code:str, lang:str='python') -> str:
         except Exception: pass
     return _hl(code, lexer, HtmlFormatter(cssclass='highlight'))
 
-# %% ../nbs/07_docs.ipynb #1d849e34
+# %% ../nbs/07_docs.ipynb #31f5f39a
 _MIMES = ('text/html', 'text/markdown', 'image/svg+xml', 'image/png', 'image/jpeg', 'image/gif', 'text/latex', 'text/plain')
 
 def _pre(text, cls): 
@@ -277,7 +287,7 @@ def render_output(o:dict, # one nbformat output
     elif mime != 'text/html': return _pre(v, 'cell-output-display')
     return f'<div class="cell-output cell-output-display">{v}</div>'
 
-# %% ../nbs/07_docs.ipynb #e21192ff
+# %% ../nbs/07_docs.ipynb #7d31bad9
 def render_cell(cell:dict, # a processed notebook cell
                ) -> str:
     "HTML for one processed notebook cell."
@@ -303,7 +313,7 @@ def render_cell(cell:dict, # a processed notebook cell
     if not parts: return ''
     return '\n'.join(parts) if showdoc and len(parts) == 1 else '<div class="cell">' + '\n'.join(parts) + '</div>'
 
-# %% ../nbs/07_docs.ipynb #ea39c4fc
+# %% ../nbs/07_docs.ipynb #f65da686
 def _slug(text):
     "Pandoc's heading id: lowercase, punctuation but `_-.` dropped, spaces to dashes, no leading non-letters."
     s = re.sub(r'[^\w\s.-]', '', html.unescape(re.sub(r'<[^>]+>', '', text)).lower(), flags=re.U)
@@ -332,7 +342,7 @@ def _fix_links(body, site_url, prefix):
         return f'{m[1]}"{url}"'
     return re.sub(r'(\shref=)"([^"]*)"', f, body)
 
-# %% ../nbs/07_docs.ipynb #83e196e4
+# %% ../nbs/07_docs.ipynb #4bc08009
 _PAGE = '''<!doctype html>
 <html lang="en">
 <head>
@@ -489,7 +499,7 @@ def _site_css():
     pyg = '\n'.join(l for l in pyg.splitlines() if not l.startswith(('pre {', '.highlight  {', '.highlight {')))
     return pyg + '\n' + _CSS
 
-# %% ../nbs/07_docs.ipynb #2fbb96bd
+# %% ../nbs/07_docs.ipynb #94418f37
 def _toc_tree(toc):
     res = []
     for lvl, hid, text, api in toc:
@@ -527,7 +537,7 @@ def render_page(nb:dict, # processed notebook, from `process_notebook`
                       site=site.get('name', ''), site_description=site.get('description', ''),
                       version=site.get('version', ''), repo=site.get('repo', ''), styles=site.get('styles', False))
 
-# %% ../nbs/07_docs.ipynb #f12157d2
+# %% ../nbs/07_docs.ipynb #15b0d32a
 def _copy_images(page, nb_path, nbs, site):
     "Copy the local images `page` shows (markdown `![](images/x.png)`) from beside notebook `nb_path` into the site."
     for src in re.findall(r'<img\s[^>]*?src="([^"]+)"', page):
@@ -537,15 +547,15 @@ def _copy_images(page, nb_path, nbs, site):
         if f.is_file() and f.is_relative_to(nbs.resolve()):
             dest = site/f.relative_to(nbs.resolve()); dest.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, dest)
 
-def _process_all(paths, execute=False, n_workers=None, timeout=120):
-    "Processed notebooks for `paths`: here, one after the other, or in `n_workers` processes when it is more than 1."
-    n = n_workers or 1
-    if n <= 1 or len(paths) <= 1: return [process_notebook(p, execute, timeout) for p in paths]
+def _process_all(paths, execute=False, n_workers=None, timeout=120, flags=None):
+    "Processed notebooks for `paths` (`execute`: one bool, or one per path): here in turn, or in `n_workers` processes."
+    n, ex = n_workers or 1, list(execute) if isinstance(execute, (list, tuple)) else [execute] * len(paths)
+    if n <= 1 or len(paths) <= 1: return [process_notebook(p, e, timeout, flags) for p, e in zip(paths, ex)]
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     from fer_nbdev import docs  # workers import the installed module (a notebook's own functions can't be sent to them)
-    with ProcessPoolExecutor(n, mp_context=mp.get_context('spawn')) as ex:
-        return list(ex.map(docs.process_notebook, paths, [execute] * len(paths), [timeout] * len(paths)))
+    with ProcessPoolExecutor(n, mp_context=mp.get_context('spawn')) as pool:
+        return list(pool.map(docs.process_notebook, paths, ex, [timeout] * len(paths), [flags] * len(paths)))
 
 def _replace_dir(new, out):
     "Move the finished build `new` to `out`, replacing an earlier build (never a folder fer_docs did not write)."
@@ -556,18 +566,35 @@ def _replace_dir(new, out):
         out.rename(old); new.rename(out); shutil.rmtree(old)
     else: new.rename(out)
 
+def select_notebooks(paths:list, # notebooks, as `list_notebooks` gives them
+                     nbs_path, # the notebooks folder they are in
+                     patterns, # names or shell patterns, space-separated or a list: `06_viz`, `viz`, `0[5-6]_*`, `tutorials/*`
+                    ) -> list[bool]:
+    "Which of `paths` match any of `patterns` (by file name, stem, path in the notebooks folder or page name); DocsError for a pattern matching none."
+    import fnmatch
+    pats = patterns.replace(',', ' ').split() if isinstance(patterns, str) else list(patterns)
+    names = [{r.as_posix(), r.name, r.stem, r.with_suffix('').as_posix(), page_name(r), Path(page_name(r)).stem}
+             for r in (Path(p).relative_to(nbs_path) for p in paths)]
+    hit = lambda pat, ns: any(fnmatch.fnmatchcase(n, pat) for n in ns)
+    if bad := [pat for pat in pats if not any(hit(pat, ns) for ns in names)]:
+        raise DocsError(f"{', '.join(bad)}: no such notebook in {nbs_path}")
+    return [any(hit(pat, ns) for pat in pats) for ns in names]
+
 def build_docs(nbs_path=None, # notebooks folder; default: `nbs_path` of the project's settings.ini
                out=None, # output folder; default: `doc_path` of settings.ini (`_docs`)
-               execute:bool=False, # run every unflagged code cell so pages show all outputs (slow)
+               execute:bool=False, # run every code cell so pages show all outputs (slow)
                n_workers:int=None, # worker processes (default: none, notebooks are processed here in turn)
                timeout:int=120, # seconds one cell may run before the build fails
+               flags=None, # tst_flags whose cells run too when executing, e.g. 'data' (space-separated, or a list)
+               exec_only=None, # execute only these notebooks (names or patterns, see `select_notebooks`); implies `execute`
               ) -> Path:
     "Build the static HTML docs site from the notebooks, one page per notebook, without Quarto; returns the output folder."
     cfg, nbs = _project(nbs_path)
     out = Path(out).resolve() if out is not None else cfg.doc_path
     paths = list_notebooks(nbs, not _off(cfg.get('recursive', True)))
     if not paths: raise DocsError(f"{nbs}: no notebooks to document")
-    nbs_ = _process_all(paths, execute, n_workers, timeout)
+    ex = select_notebooks(paths, nbs, exec_only) if exec_only else [bool(execute)] * len(paths)
+    nbs_ = _process_all(paths, ex, n_workers, timeout, flags)
     pages = []
     for p, nb in zip(paths, nbs_):
         rel = p.relative_to(nbs)
@@ -599,7 +626,7 @@ def build_docs(nbs_path=None, # notebooks folder; default: `nbs_path` of the pro
         if tmp.exists(): shutil.rmtree(tmp)
     return out
 
-# %% ../nbs/07_docs.ipynb #a8b0831c
+# %% ../nbs/07_docs.ipynb #970975a2
 _WARNING = '<!-- WARNING: THIS FILE WAS AUTOGENERATED! DO NOT EDIT! -->'
 
 def _fence(text, lang=''):
@@ -661,7 +688,7 @@ def build_readme(nbs_path=None, # notebooks folder; default: `nbs_path` of the p
         with atomic_write(dest, 'w') as f: f.write(text)
     return dest
 
-# %% ../nbs/07_docs.ipynb #032e8418
+# %% ../nbs/07_docs.ipynb #05557c78
 def serve_docs(path, # the built site
                port:int=8000, # 0 picks a free port
                block:bool=True, # serve until Ctrl-C; False returns the running server (call `.shutdown()`)
@@ -680,12 +707,14 @@ def serve_docs(path, # the built site
     except KeyboardInterrupt: print('stopped')
     finally: srv.server_close()
 
-# %% ../nbs/07_docs.ipynb #6b6323cf
+# %% ../nbs/07_docs.ipynb #7eaf6721
 @call_parse
 def fer_docs(path:str=None, # notebooks folder; default: `nbs_path` of the project's settings.ini
              out:str=None, # output folder; default: `doc_path` of settings.ini (`_docs`)
              readme:bool=True, # README.md from index.ipynb is rewritten unless --no-readme
-             execute:bool=False, # run every unflagged code cell so pages show all outputs (slow)
+             execute:bool=False, # run every code cell so pages show all outputs (slow)
+             exec_only:str=None, # execute only these notebooks, e.g. '06_viz' (names or patterns, space-separated)
+             flags:str=None, # flagged cells to run too when executing, e.g. 'data' (as nbdev_test --flags)
              serve:int=None, # after building, serve the site on this port until Ctrl-C
              n_workers:int=None, # worker processes (default: none, notebooks are processed here in turn)
              timeout:int=120, # seconds one cell may run before the build fails
@@ -693,7 +722,7 @@ def fer_docs(path:str=None, # notebooks folder; default: `nbs_path` of the proje
     "Build the HTML docs site and README.md from the notebooks, without Quarto."
     with cli_errors('fer_docs'):
         t0 = time.time()
-        site = build_docs(path, out, execute=execute, n_workers=n_workers, timeout=timeout)
+        site = build_docs(path, out, execute=execute, n_workers=n_workers, timeout=timeout, flags=flags, exec_only=exec_only)
         n = len(list(site.rglob('*.html')))
         print(f"fer_docs: {n} pages in {time.time() - t0:.1f}s; open {site/'index.html'}")
         if readme: print(f"fer_docs: wrote {build_readme(path)}")

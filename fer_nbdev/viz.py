@@ -14,10 +14,10 @@ from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, sa
 __all__ = ['FER_COLORS', 'class_colors', 'text_color', 'new_figure', 'figure_bytes', 'save_figure', 'image_stats',
            'reliability_bins', 'expected_calibration_error', 'log_probs', 'softmax_t', 'nll_t', 'fit_temperature',
            'apply_temperature', 'uncertainty', 'select_gallery', 'load_history', 'best_epoch', 'confusion_from',
-           'row_normalize', 'plot_history', 'plot_samples', 'plot_predictions', 'plot_prediction', 'plot_gallery',
-           'plot_confusion', 'plot_class_metrics', 'plot_reliability', 'history_plotly', 'confusion_plotly',
-           'plotly_html', 'save_plotly', 'write_history_figures', 'calibration', 'write_eval_figures', 'inline_svg',
-           'inline_png', 'build_report', 'fer_report', 'calibrate_checkpoint']
+           'row_normalize', 'plot_history', 'plot_samples', 'plot_predictions', 'plot_prediction', 'plot_face_cards',
+           'plot_gallery', 'plot_confusion', 'plot_class_metrics', 'plot_reliability', 'history_plotly',
+           'confusion_plotly', 'plotly_html', 'save_plotly', 'write_history_figures', 'calibration',
+           'write_eval_figures', 'inline_svg', 'inline_png', 'build_report', 'fer_report', 'calibrate_checkpoint']
 
 # %% ../nbs/06_viz.ipynb #6cd14868
 FER_COLORS = {'angry': '#D55E00', 'disgust': '#009E73', 'fear': '#CC79A7', 'happy': '#E69F00',
@@ -397,7 +397,19 @@ def plot_samples(images, # uint8 faces [N, H, W] (or [N, 1, H, W])
         fig.suptitle(title or f'{n} random faces per class')
     return fig
 
-# %% ../nbs/06_viz.ipynb #90b1f65c
+# %% ../nbs/06_viz.ipynb #1af73f7f
+def _bars(ax, p, classes, cols, k, label=None):
+    "One face's probabilities as horizontal bars on `ax`: class order and colours, predicted bar outlined, true class in bold."
+    pos = np.arange(len(classes))
+    ax.barh(pos, p, color=[cols[c] for c in classes], height=0.7,
+            edgecolor=['black' if j == k else 'none' for j in range(len(classes))], linewidth=1.2)
+    for j, v in enumerate(p): ax.text(v + 0.02, j, f'{100 * v:.1f}%', va='center', fontsize=8.5)
+    ax.set_yticks(pos, classes); ax.invert_yaxis(); ax.set_xlim(0, 1.25); ax.set_xticks([0, .5, 1], ['0', '50%', '100%'])
+    for j, t in enumerate(ax.get_yticklabels()):
+        t.set_color(text_color(cols[classes[j]]))
+        if label is not None and j == label: t.set_fontweight('bold')
+    ax.spines['left'].set_visible(False); ax.tick_params(axis='y', length=0)
+
 def plot_predictions(images, # uint8 faces [N, H, W] (or one face [H, W])
                      probs, # [N, K] class probabilities (or [K] for one face)
                      classes, # class names, in order
@@ -424,15 +436,7 @@ def plot_predictions(images, # uint8 faces [N, H, W] (or one face [H, W])
             mark = '' if y is None else ('  \u2713' if y[i] == k else '  \u2717')
             lines.append(f'pred: {classes[k]} ({100 * p[i, k]:.0f}%){mark}')
             fa.set_title('\n'.join(lines), fontsize=10, color='black' if y is None or y[i] == k else '#B00020')
-            pos = np.arange(len(classes))
-            ba.barh(pos, p[i], color=[cols[c] for c in classes], height=0.7,
-                    edgecolor=['black' if j == k else 'none' for j in range(len(classes))], linewidth=1.2)
-            for j, v in enumerate(p[i]): ba.text(v + 0.02, j, f'{100 * v:.1f}%', va='center', fontsize=8.5)
-            ba.set_yticks(pos, classes); ba.invert_yaxis(); ba.set_xlim(0, 1.25); ba.set_xticks([0, .5, 1], ['0', '50%', '100%'])
-            for j, t in enumerate(ba.get_yticklabels()):
-                t.set_color(text_color(cols[classes[j]]))
-                if y is not None and j == y[i]: t.set_fontweight('bold')
-            ba.spines['left'].set_visible(False); ba.tick_params(axis='y', length=0)
+            _bars(ba, p[i], classes, cols, k, None if y is None else y[i])
         if title: fig.suptitle(title)
     return fig
 
@@ -444,7 +448,62 @@ def plot_prediction(image, # one uint8 face [H, W]
     "One face with its true and predicted label and confidence, beside a horizontal bar chart of its probabilities."
     return plot_predictions(_arr(image)[None], _arr(probs)[None], classes, None if label is None else [label], ncols=1)
 
-# %% ../nbs/06_viz.ipynb #9ff11cad
+# %% ../nbs/06_viz.ipynb #6f40518f
+def _ink(color:str) -> str:
+    "Black or white, whichever reads better on the colour `color` ('#RRGGBB')."
+    r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 'black' if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else 'white'
+
+def plot_face_cards(image, # the photo: a path, PIL image or RGB array [H, W, 3] (or gray [H, W])
+                    faces:list, # face dicts from `Recognizer.predict`: `box` and `probs` ({class: probability})
+                    classes=None, # class names in order; default: the order of the first face's `probs`
+                    max_faces:int=12, # at most this many cards (for the first faces, in the order given)
+                    margin:float=0.2, # border around each box in the crops, as a fraction of its longer side
+                    title:str=None, # figure title; default: the number of faces
+                   ):
+    "The photo with numbered boxes beside a card per face: the crop the model classified and its probabilities as bars."
+    from matplotlib.patches import Rectangle
+    from fer_nbdev.detect import load_image, face_crops
+    img = load_image(image)
+    if any('box' not in f or 'probs' not in f for f in faces):
+        raise ValueError("each face needs a `box` and `probs`: pass the output of Recognizer.predict")
+    classes = list(classes or (faces[0]['probs'] if faces else []))
+    cols, n = class_colors(classes), len(faces)
+    m = min(n, max(0, max_faces))
+    ncols = 1 if m <= 3 else 2 if m <= 8 else 3
+    nrows = -(-m // ncols)
+    cw, ch = 4.5, 0.2 * len(classes) + 0.6                                # one card, in inches
+    H, W = img.shape[:2]
+    pw = min(max(ch * nrows, 4.0) * W / H, 8.0); ph = pw * H / W         # the photo: 4 in tall or more, 8 in wide at most
+    body = max(ph, ch * nrows)
+    fig = new_figure(pw + 0.2 + (ncols * cw + 0.2) * (m > 0), body + 0.5)
+    with _style():
+        left, right = fig.subfigures(1, 2, width_ratios=[pw + 0.2, ncols * cw + 0.2]) if m else (fig, None)
+        ax = left.add_subplot()
+        ax.imshow(img, cmap='gray' if img.ndim == 2 else None, vmin=0, vmax=255, interpolation='antialiased')
+        ax.set_axis_off()
+        probs = [np.array([f['probs'][c] for c in classes], dtype=np.float64) for f in faces]
+        for i, (f, p) in enumerate(zip(faces, probs)):
+            x0, y0, x1, y1 = f['box']; c = cols[classes[int(p.argmax())]]
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=c, lw=2))
+            ax.text(x0, y0, str(i + 1), ha='left', va='bottom' if y0 > 0.05 * H else 'top', fontsize=9, fontweight='bold',
+                    color=_ink(c), bbox=dict(facecolor=c, edgecolor='none', pad=1.2), clip_on=True)   # inside the box at the top edge
+        if m:
+            crops = face_crops(img, faces[:m], 96, margin=margin).numpy()
+            pad = max((body - ch * nrows) / 2, 1e-3)                       # cards centred beside a taller photo
+            gs = right.add_gridspec(nrows + 2, 2 * ncols, height_ratios=[pad] + [ch] * nrows + [pad],
+                                    width_ratios=[1, 2.4] * ncols)
+            for i in range(m):
+                r, c = divmod(i, ncols); k = int(probs[i].argmax()); col = cols[classes[k]]
+                fa, ba = right.add_subplot(gs[r + 1, 2 * c]), right.add_subplot(gs[r + 1, 2 * c + 1])
+                _show_face(fa, crops[i], col)
+                fa.set_title(f'{i + 1}: {classes[k]} {100 * probs[i][k]:.0f}%', fontsize=9.5, color=text_color(col))
+                _bars(ba, probs[i], classes, cols, k)
+        t = title or (f"{n} face{'s' * (n != 1)}" if n else 'no face found')
+        fig.suptitle(t + (f' (cards for faces 1 to {m})' if n > m else ''))
+    return fig
+
+# %% ../nbs/06_viz.ipynb #91444fbd
 _GALLERY_TITLES = {'right': 'Most confident right predictions', 'wrong': 'Most confident wrong predictions',
                    'uncertain': 'Most uncertain predictions'}
 
@@ -472,7 +531,7 @@ def plot_gallery(images, # uint8 faces [N, H, W]
         fig.suptitle(title or f'{_GALLERY_TITLES[kind]} per true class' + (f' ({by})' if kind == 'uncertain' else ''))
     return fig
 
-# %% ../nbs/06_viz.ipynb #d9cd2116
+# %% ../nbs/06_viz.ipynb #dc15e7f9
 def _heatmap(ax, m, classes, fmt, cols, cmap='Blues'):
     "One annotated confusion heatmap on `ax`."
     mx = m.max() if m.max() > 0 else 1
@@ -504,7 +563,7 @@ def plot_confusion(cm, # [K, K] confusion counts, rows = true class (as in class
         fig.suptitle(title or f'Confusion matrix (n = {cm.sum():,}, accuracy {100 * np.trace(cm) / max(cm.sum(), 1):.1f}%)')
     return fig
 
-# %% ../nbs/06_viz.ipynb #4de3c15b
+# %% ../nbs/06_viz.ipynb #6ed25967
 def plot_class_metrics(metrics, # classification_metrics() result, or just its 'per_class' dict
                        classes=None, # class names in order; default the order of metrics['per_class']
                        title:str=None, # figure title
@@ -534,7 +593,7 @@ def plot_class_metrics(metrics, # classification_metrics() result, or just its '
         fig.suptitle(title or 'Per-class precision, recall and F1')
     return fig
 
-# %% ../nbs/06_viz.ipynb #1f46252c
+# %% ../nbs/06_viz.ipynb #dbee2240
 def plot_reliability(bins, # reliability_bins() result, or {name: result} for several panels side by side
                      title:str=None, # figure title
                     ):
@@ -562,7 +621,7 @@ def plot_reliability(bins, # reliability_bins() result, or {name: result} for se
         fig.suptitle(title or f"Reliability diagram (n = {next(iter(curves.values()))['n']:,})")
     return fig
 
-# %% ../nbs/06_viz.ipynb #c2460256
+# %% ../nbs/06_viz.ipynb #407db279
 def history_plotly(history, # per-epoch records (see `load_history`)
                    best_key:str='val_loss', # metric whose best epoch is marked
                   ):
@@ -636,7 +695,7 @@ def save_plotly(fig, # a plotly Figure
         with atomic_write(js, 'w') as f: f.write(plotly.offline.get_plotlyjs())
     return path
 
-# %% ../nbs/06_viz.ipynb #9cd8e99e
+# %% ../nbs/06_viz.ipynb #fb22d264
 def _select(run) -> str:
     "The metric that picked a run's best.pt: `select` in its config.json, else 'val_loss'."
     try: return json.loads((Path(run)/'config.json').read_text()).get('select') or 'val_loss'
@@ -711,7 +770,7 @@ def write_eval_figures(results:dict, # the result of fer_nbdev.eval.evaluate (ne
                                      out/f'{prefix}gallery_{kind}_{s}', formats)
     return paths
 
-# %% ../nbs/06_viz.ipynb #546f4882
+# %% ../nbs/06_viz.ipynb #abb03c85
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;max-width:1180px;margin:2em auto;padding:0 1.2em;
 color:#1d1d1f;line-height:1.45}
@@ -767,7 +826,7 @@ def _flat(d, pre=''):
         if isinstance(v, dict) and v: yield from _flat(v, f'{pre}{k}.')
         else: yield f'{pre}{k}', v if isinstance(v, str) else json.dumps(v, default=str)
 
-# %% ../nbs/06_viz.ipynb #deb6c4bc
+# %% ../nbs/06_viz.ipynb #480a0583
 def _resolve(source):
     "(checkpoint path or None, run folder or None) for a run folder or a checkpoint file."
     p = Path(source)
@@ -801,7 +860,7 @@ def _predict(ckpt_path, data, tta, device, batch_size):
     nparams = sum(p.numel() for p in model.parameters())
     return out, ck, ds, nparams, {s: split_names(ds)[s] for s in out}
 
-# %% ../nbs/06_viz.ipynb #3b10d1e3
+# %% ../nbs/06_viz.ipynb #cf3cce12
 def build_report(source, # a fer_train run folder, or a checkpoint file
                  data=None, # dataset path or FaceData; default: the checkpoint's training data, else FER-2013
                  out=None, # HTML file to write; default: report.html in the run folder (or beside the checkpoint)
@@ -838,6 +897,7 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
         metrics = {s: classification_metrics(v['probs'], v['labels'], classes) for s, v in split.items()}
         cal = calibration({s: v['probs'] for s, v in split.items()}, {s: v['labels'] for s, v in split.items()})
         config = config if config is not None else ck.get('config')
+        if history is None and isinstance(ck.get('history'), list) and ck['history']: history = ck['history']  # exported weights
         cols = class_colors(classes)
         info += [('checkpoint', str(ckpt_path)), ('architecture', f"{ck['arch']} {json.dumps(ck.get('arch_kwargs') or {})}"),
                  ('parameters', f'{nparams:,}'), ('input', f"{tuple(ck['input_size'])}, mean {tuple(ck['mean'])}, std {tuple(ck['std'])}"),
@@ -878,8 +938,11 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
         if interactive: plots.append(('confusion', confusion_plotly(metrics[show]['confusion'], classes, f'Confusion matrix on {lab(show)}')))
         section('confusion', 'Confusion matrices and per-class scores', h)
         h = ''
-        if T is not None: h += (f"<p>Temperature scaling fitted on {_esc(lab('val'))}: T = {T:.3f} "
-                                f"({'over' if T > 1 else 'under'}-confident as trained). It changes no prediction, only the confidence.</p>")
+        if T is not None:
+            why = (f"on top of the temperature stored in the checkpoint, {ck['temperature']:.3f}, which the predictions already use"
+                   if ck.get('temperature') else f"{'over' if T > 1 else 'under'}-confident as trained")
+            h += (f"<p>Temperature scaling fitted on {_esc(lab('val'))}: T = {T:.3f} ({why}). "
+                  "It changes no prediction, only the confidence.</p>")
         for s in [x for x in ('test', 'combined', 'val') if x in cal['splits']]:
             c = cal['splits'][s]
             curves = {'as predicted': c['before'], **({f'T = {T:.2f}': c['after']} if c['after'] is not None else {})}
@@ -917,7 +980,7 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
     with atomic_write(out, 'w') as f: f.write(page)
     return out
 
-# %% ../nbs/06_viz.ipynb #7bb0a696
+# %% ../nbs/06_viz.ipynb #5d51eeb1
 @call_parse
 def fer_report(source:str, # a fer_train run folder, or a checkpoint file (.pt)
                data:str=None, # dataset: FER-2013 archive or folder, a CSV, or labelled faces (default: the checkpoint's, else FER-2013)
@@ -933,7 +996,7 @@ def fer_report(source:str, # a fer_train run folder, or a checkpoint file (.pt)
         path = build_report(source, data, out, tta=tta, device=device, batch_size=batch_size, k=k, interactive=interactive)
         print(f'wrote {path}')
 
-# %% ../nbs/06_viz.ipynb #bd2cee48
+# %% ../nbs/06_viz.ipynb #64474ccd
 def calibrate_checkpoint(checkpoint, # a fer_nbdev checkpoint
                          data=None, # dataset path or FaceData; default: the checkpoint's training data, else FER-2013
                          out=None, # calibrated checkpoint to write; default: overwrite `checkpoint`

@@ -90,6 +90,34 @@ def test_readme_in_sync():
         'README.md is not what index.ipynb gives: run `fer_docs` (or `python -c "from fer_nbdev.docs import build_readme; build_readme()"`)'
 
 
+def _tiny_project(root):
+    "An nbdev project with one notebook whose `#| data` cell shows a picture, and a `#| data` + `#| slow` cell that must not run."
+    from execnb.nbio import new_nb, mk_cell, write_nb
+    (root/'settings.ini').write_text('[DEFAULT]\nrepo = tiny\nlib_name = tiny\nlib_path = tiny\nnbs_path = nbs\ndoc_path = _docs\n'
+                                     'version = 0.0.1\nuser = me\nauthor = me\nbranch = main\ntitle = tiny\ndescription = Tiny\n'
+                                     'keywords = x\ntst_flags = slow data\n')
+    nbs = root/'nbs'; nbs.mkdir()
+    write_nb(new_nb([mk_cell('# Tiny\n> A front page.', 'markdown')]), nbs/'index.ipynb')
+    write_nb(new_nb([mk_cell('# Pictures\n> A figure made from data.', 'markdown'), mk_cell('x = 3'),
+                     mk_cell("#| data\nfrom PIL import Image\nImage.new('RGB', (4 * x, 8), (0, 114, 178))"),
+                     mk_cell('#| data\n#| slow\nraise RuntimeError("a slow data cell ran")')]), nbs/'00_pictures.ipynb')
+    return nbs
+
+
+@pytest.mark.parametrize('args,n_images', [((), 0), (('--exec_only', 'pictures'), 0), (('--flags', 'data'), 0),
+                                           (('--exec_only', '00_pictures', '--flags', 'data'), 1),
+                                           (('--execute', '--flags', 'data'), 1)])
+def test_flagged_cells_run_only_when_asked(tmp_path, args, n_images):
+    "A `#| data` cell's picture is in the page only with the notebook executed and the flag given; `slow` cells never run."
+    nbs = _tiny_project(tmp_path)
+    r = subprocess.run(['fer_docs', '--path', str(nbs), '--out', str(tmp_path/'site'), '--no-readme', *args],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path/'site'/'pictures.html').read_text()
+    assert len(re.findall(r'<img src="data:image/png;base64,', page)) == n_images
+    assert 'a slow data cell ran' in page                                # shown as code, never run
+
+
 def test_cli_errors(tmp_path):
     r = subprocess.run(['fer_docs', '--path', str(tmp_path/'nope')], capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stderr) == (2, f'fer_docs: error: {tmp_path}/nope: notebooks folder not found\n')

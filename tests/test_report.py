@@ -96,6 +96,21 @@ def test_report_of_checkpoint_with_model_card(work):
     assert page.count('<figure') == 14
 
 
+def test_report_of_weights_with_history(work):
+    "Exported weights (.safetensors, as fer_nbdev ships its default model) carrying the training history in their metadata."
+    from fer_nbdev.models import export_weights
+    from fer_nbdev.viz import load_history
+    w = work / 'weights' / 'model.safetensors'
+    w.parent.mkdir(exist_ok=True)
+    export_weights(work / 'run' / 'best.pt', w, extra={'history': load_history(work / 'run')})
+    out = work / 'out' / 'weights_report.html'
+    r = run(work, w, '--data', work / 'faces', '--out', out, '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    page = out.read_text(encoding='utf-8')
+    _check_page(page)
+    assert re.search('<h2 id="[a-z-]+">Training history', page) and page.count('<figure') == 15
+
+
 def test_report_interactive_is_offline(work):
     from fer_nbdev.viz import build_report
     from fer_nbdev.data import load_faces
