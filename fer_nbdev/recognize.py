@@ -15,7 +15,7 @@ from .detect import load_image, create_detector, face_crops
 # %% auto #0
 __all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'predict_files', 'fer_predict']
 
-# %% ../nbs/09_recognize.ipynb #8ce4d04b
+# %% ../nbs/09_recognize.ipynb #634be3f5
 def default_weights() -> Path:
     "Where the shipped default model lives (it may not exist yet)."
     import fer_nbdev
@@ -26,26 +26,36 @@ NO_DEFAULT = ("no default model is shipped with this fer_nbdev yet: pass a check
 
 class Recognizer:
     "Find faces in images and classify their expressions with a fer_nbdev model."
-    def __init__(self, checkpoint=None, # checkpoint or .safetensors weights file; None: the shipped default model
+    def __init__(self, checkpoint=None, # checkpoint, .safetensors weights or .onnx file; None: the shipped default model
                  detector=None, # detector name (see `detect.list_detectors`) or a `Detector`; None: the default, 'yunet'
-                 device=None, # 'cpu', 'cuda', ...; None: the best available
-                 tta:str='none', # test-time augmentation: 'none', 'flip' or 'crops'
+                 device=None, # 'cpu', 'cuda', ...; None: the best available (always 'cpu' on ONNX Runtime)
+                 tta:str=None, # test-time augmentation: 'none', 'flip' or 'crops'; None: the model's own default, else 'none'
                  batch_size:int=64, # faces per forward pass
                  margin:float=0.2, # border around each detected face, as a fraction of its box
+                 backend:str='torch', # 'torch', or 'onnx' for ONNX Runtime (a checkpoint is exported once, cached); .onnx files imply 'onnx'
                 ):
-        from fer_nbdev.models import load_checkpoint
+        from fer_nbdev.core import ConfigError
+        if backend not in ('torch', 'onnx'): raise ConfigError(f"unknown backend {backend!r}; choose torch or onnx")
         if checkpoint is None:
             checkpoint = default_weights()
             if not checkpoint.is_file(): raise FerError(NO_DEFAULT)
         self.checkpoint = str(checkpoint)
-        self.device = default_device(device)
-        self.model, meta = load_checkpoint(checkpoint, device=self.device)
-        self.classes = list(meta['classes'])
+        self.backend = 'onnx' if Path(checkpoint).suffix.lower() == '.onnx' else backend
+        if self.backend == 'onnx':
+            from fer_nbdev.export import onnx_model  # lazily: export imports nothing from here
+            self.device, self.model = torch.device('cpu'), onnx_model(checkpoint)
+            self.classes = list(self.model.classes)
+        else:
+            from fer_nbdev.models import load_checkpoint
+            self.device = default_device(device)
+            self.model, meta = load_checkpoint(checkpoint, device=self.device)
+            self.classes = list(meta['classes'])
         self._detector, self.detector_name = (None, detector) if detector is None or isinstance(detector, str) else (detector, detector.name)
-        self.tta, self.batch_size, self.margin = tta, batch_size, margin
+        self.tta = tta if tta is not None else getattr(self.model, 'fer_cfg', {}).get('tta', 'none')
+        self.batch_size, self.margin = batch_size, margin
 
     @classmethod
-    def from_checkpoint(cls, path, # a checkpoint from `save_checkpoint` / `fer_train`, or `.safetensors` weights
+    def from_checkpoint(cls, path, # a checkpoint from `save_checkpoint` / `fer_train`, `.safetensors` weights or an `.onnx` file
                         **kwargs): # any other `Recognizer` argument
         "A recogniser for any fer_nbdev checkpoint."
         return cls(checkpoint=path, **kwargs)
@@ -58,7 +68,8 @@ class Recognizer:
     @property
     def input_size(self): return tuple(self.model.fer_cfg['input_size'][1:])
 
-    def __repr__(self): return f"Recognizer({self.checkpoint!r}, detector={self.detector_name or 'yunet'!r}, device={str(self.device)!r})"
+    def __repr__(self): return (f"Recognizer({self.checkpoint!r}, detector={self.detector_name or 'yunet'!r}, device={str(self.device)!r}"
+                                + (", backend='onnx')" if self.backend == 'onnx' else ")"))
 
 # %% ../nbs/09_recognize.ipynb #1235181c
 def _face_dict(face:dict, p:torch.Tensor, classes:list) -> dict:
@@ -92,7 +103,7 @@ def _predict(self:Recognizer,
 
 Recognizer.predict = _predict
 
-# %% ../nbs/09_recognize.ipynb #b1d715cf
+# %% ../nbs/09_recognize.ipynb #29883869
 def annotate(image, # path, PIL image or array (RGB)
              faces:list, # face dicts from `Recognizer.predict`
              color:str='rgb', # channel order of an array `image`
@@ -114,12 +125,12 @@ def annotate(image, # path, PIL image or array (RGB)
         d.text((x0 + lw - tb[0], ty + lw - tb[1]), text, fill=(0, 0, 0), font=font)
     return im
 
-# %% ../nbs/09_recognize.ipynb #5fe7bd77
+# %% ../nbs/09_recognize.ipynb #f38cdbe8
 def _is_output(q:Path, out:Path, folder:Path) -> bool:
     "Is `q` something fer_predict wrote into `out` (or anything inside `out`, when `out` is a subfolder of the scanned folder)?"
     r = q.resolve()
     if out != folder.resolve() and out in r.parents: return True
-    return r.parent == out and (q.name in ('faces.json', 'faces.csv') or re.fullmatch(r'.*_fer(_\d+)?', q.stem) is not None)
+    return r.parent == out and (q.name in ('faces.json', 'faces.csv') or re.fullmatch(r'.*_fer(_\d+)?(\.cards)?', q.stem) is not None)
 
 def _expand(paths, out:Path):
     "Files from paths, folders and globs, in order, without duplicates or files under `out`; plus errors for unmatched args."
@@ -152,7 +163,7 @@ def _out_name(f:Path, out:Path, used:set, inputs:set) -> Path:
     while q.resolve() in used or q.resolve() in inputs: k += 1; q = out / f"{f.stem}_fer_{k}{ext}"
     used.add(q.resolve()); return q
 
-# %% ../nbs/09_recognize.ipynb #306f4dfc
+# %% ../nbs/09_recognize.ipynb #631a7266
 def _csv_rows(images:list, classes:list):
     yield ['path', 'face', 'x0', 'y0', 'x1', 'y1', 'score', 'label', 'confidence'] + [f"p_{c}" for c in classes]
     for im in images:
@@ -163,6 +174,7 @@ def predict_files(paths:list, # image files, folders and glob patterns
                   out='fer_out', # folder for the annotated images, faces.json and faces.csv
                   checkpoint=None, # checkpoint or weights file; None: the shipped default model
                   csv_out:bool=False, # also write faces.csv (one row per face)
+                  cards:bool=False, # also write `<name>_fer.cards.png` for each photo with faces: each face's crop and probabilities
                   detect:bool=True, # False: every image is already a cropped face
                   detector:str=None, # detector name; None: the default
                   device=None, # 'cpu', 'cuda', ...; None: the best available
@@ -195,7 +207,12 @@ def predict_files(paths:list, # image files, folders and glob patterns
             for (f, a), faces in zip(ok, results):
                 q = _out_name(f, out, used, inputs)
                 with atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
-                images.append(dict(path=str(f), annotated=str(q), width=int(a.shape[1]), height=int(a.shape[0]), faces=faces))
+                extra = {}
+                if cards and faces:
+                    from fer_nbdev.viz import plot_face_cards, save_figure   # here: viz imports matplotlib
+                    fig = plot_face_cards(a, faces, rec.classes, margin=rec.margin if detect else 0.0)
+                    extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
+                images.append(dict(path=str(f), annotated=str(q), width=int(a.shape[1]), height=int(a.shape[0]), faces=faces, **extra))
                 if faces: say(f"{f}: {len(faces)} face{'s' * (len(faces) > 1)}: " + ', '.join(f"{x['label']} {x['confidence']:.2f}" for x in faces))
                 else: say(f"{f}: no face found")
                 bar.update(1)
@@ -212,20 +229,24 @@ def predict_files(paths:list, # image files, folders and glob patterns
         + (f"; {len(errors)} input{'s' * (len(errors) != 1)} failed" if errors else '') + f"; wrote {', '.join(map(str, written))}")
     return summary
 
-# %% ../nbs/09_recognize.ipynb #2ef85d1f
+# %% ../nbs/09_recognize.ipynb #685ae911
 @call_parse
 def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", str, nargs='+'),
                 checkpoint:str=None, # checkpoint or .safetensors weights (default: the model shipped with fer_nbdev)
                 out:str='fer_out', # folder for the annotated images, faces.json and faces.csv
                 csv:bool=False, # also write faces.csv, one row per face
+                cards:bool=False, # also write <name>_fer.cards.png per photo with faces: each face's crop beside its probabilities
                 no_detect:bool=False, # every image is already a cropped face (e.g. FER-2013's 48x48 images)
                 detector:str=None, # face detector: yunet (default), mtcnn or haar
                 device:str=None, # cuda, mps, cpu... (default: the best available)
                 batch_size:int=64, # faces per forward pass
+                backend:str='torch', # torch, or onnx: the classifier on ONNX Runtime (a checkpoint is exported once, cached)
                ):
     "Recognise facial expressions in photos: annotated copies and faces.json (and faces.csv) in --out."
     with cli_errors('fer_predict'):
         if isinstance(paths, (str, Path)): paths = [paths]
-        s = predict_files(paths, out=out, checkpoint=checkpoint, csv_out=csv, detect=not no_detect, detector=detector,
-                          device=device, batch_size=batch_size)
+        s = predict_files(paths, out=out, checkpoint=checkpoint, csv_out=csv, cards=cards, detect=not no_detect, detector=detector,
+                          device=device, batch_size=batch_size,
+                          recognizer=None if backend == 'torch' else Recognizer(checkpoint, detector=detector, device=device,
+                                                                                batch_size=batch_size, backend=backend))
         if s['errors']: raise SystemExit(2)

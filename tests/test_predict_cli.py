@@ -92,6 +92,21 @@ def test_glob_and_out_in_input_folder(work):
     for p in ['faces.json', 'astronaut_fer.png', 'chelsea_fer.jpg']: (work / 'photos' / p).unlink()
 
 
+def test_cards(work):
+    "`--cards`: beside each annotated photo with faces, the photo and a card per face (crop and probability bars)."
+    from fer_nbdev.viz import image_stats
+    r = run(work, 'astronaut.jpg', 'photos/chelsea.jpg', '--checkpoint', 'tiny.pt', '--out', 'out_cards', '--cards', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    out = work / 'out_cards'
+    assert sorted(p.name for p in out.iterdir()) == ['astronaut_fer.cards.png', 'astronaut_fer.jpg', 'chelsea_fer.jpg', 'faces.json']
+    w, h, sd = image_stats(out / 'astronaut_fer.cards.png')
+    assert (w, h) == (1068, 540) and sd > 30                       # the photo and one card, not blank
+    ims = json.loads((out / 'faces.json').read_text())['images']
+    assert Path(ims[0]['cards']).name == 'astronaut_fer.cards.png' and 'cards' not in ims[1]
+    r2 = run(work, 'out_cards', '--checkpoint', 'tiny.pt', '--out', 'out_cards', '--cards', '--device', 'cpu')
+    assert r2.returncode == 2 and 'no files in this folder' in r2.stderr   # its own outputs are never read back as inputs
+
+
 def test_no_detect(work):
     r = run(work, 'crops', '--checkpoint', 'tiny.pt', '--out', 'out4', '--no_detect', '--device', 'cpu')
     assert r.returncode == 0, r.stderr

@@ -1,0 +1,131 @@
+#!/usr/bin/env python
+"""Load test of `fer_serve` on loopback (issue 6): latency and throughput of POST /v1/predict with a real photo.
+
+Starts the `fer_serve` console script (the shipped default model unless --checkpoint is given) on a free 127.0.0.1 port,
+waits for /healthz, warms up, then sends --requests POST /v1/predict requests (multipart upload of scikit-image's
+astronaut, 512x512 JPEG) with httpx's async client: first one at a time (the baseline), then --concurrency at a time.
+Prints, for both, the error count, p50 and p99 latency, throughput and the photos per model call (the server batches
+concurrent requests; from /healthz), and the throughput ratio. Exits 1 if any request failed (non-200 or exception).
+
+  python benchmarks/serve_load.py                      # 1,000 requests at 1, then at 16 concurrent
+  python benchmarks/serve_load.py --requests 200 --concurrency 8 --checkpoint runs/quickstart/best.pt
+
+The client runs on the same machine as the server, so on a small machine it takes some of the server's CPU.
+"""
+from __future__ import annotations
+import argparse, asyncio, io, os, platform, shutil, socket, subprocess, sys, tempfile, time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+def photo_jpeg(quality:int=90) -> bytes:
+    "scikit-image's astronaut (512x512 RGB, one face) as JPEG bytes."
+    from PIL import Image
+    from skimage import data
+    b = io.BytesIO(); Image.fromarray(data.astronaut()).save(b, 'JPEG', quality=quality); return b.getvalue()
+
+
+def serve_cmd(args) -> list:
+    exe = shutil.which('fer_serve')
+    cmd = [exe] if exe else [sys.executable, '-c', 'import sys; from fer_nbdev.serve import fer_serve; sys.exit(fer_serve())']
+    if args.checkpoint: cmd += ['--checkpoint', args.checkpoint]
+    if args.backend != 'torch': cmd += ['--backend', args.backend]
+    return cmd + ['--host', '127.0.0.1', '--port', str(args.port)]
+
+
+def wait_ready(url:str, proc, log, timeout:float=120):
+    import httpx
+    t = time.time()
+    while time.time() - t < timeout:
+        if proc.poll() is not None: log.seek(0); sys.exit(f"serve_load: fer_serve exited: {log.read().decode()[-2000:]}")
+        try:
+            if httpx.get(url + '/healthz', timeout=2).status_code == 200: return
+        except httpx.HTTPError: pass
+        time.sleep(0.2)
+    sys.exit('serve_load: fer_serve did not start')
+
+
+async def run_load(url:str, jpg:bytes, n:int, conc:int) -> dict:
+    "Send `n` requests, `conc` at a time; latencies, errors, wall time and the server's batching over the run."
+    import httpx, numpy as np
+    lat, errors, todo = [], [], iter(range(n))
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as c:
+        h0 = (await c.get('/healthz')).json()
+        async def worker():
+            for _ in todo:
+                t = time.perf_counter()
+                try:
+                    r = await c.post('/v1/predict', files={'file': ('astronaut.jpg', jpg, 'image/jpeg')})
+                    ok = r.status_code == 200 and r.json().get('n_faces') == 1
+                    if not ok: errors.append(f"{r.status_code}: {r.text[:200]}")
+                except Exception as e: errors.append(f"{type(e).__name__}: {e}")
+                lat.append(time.perf_counter() - t)
+        t0 = time.perf_counter()
+        await asyncio.gather(*[worker() for _ in range(conc)])
+        wall = time.perf_counter() - t0
+        h1 = (await c.get('/healthz')).json()
+    p50, p99 = np.percentile(lat, [50, 99]) * 1000
+    reqs, batches = h1.get('requests', 0) - h0.get('requests', 0), h1.get('batches', 0) - h0.get('batches', 0)
+    return dict(concurrency=conc, requests=n, errors=len(errors), first_errors=errors[:3], p50=p50, p99=p99,
+                throughput=n / wall, wall=wall, per_call=reqs / batches if batches else float('nan'))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): pass
+    try: load = ', load average before the run %.2f %.2f %.2f' % os.getloadavg()
+    except OSError: load = ''
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}{load}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--requests', type=int, default=1000, help='requests per run (the baseline and the concurrent run)')
+    ap.add_argument('--concurrency', type=int, default=16, help='requests in flight in the concurrent run')
+    ap.add_argument('--warmup', type=int, default=20, help='untimed requests first')
+    ap.add_argument('--checkpoint', help='checkpoint to serve; default: the model shipped with fer_nbdev')
+    ap.add_argument('--backend', default='torch', choices=['torch', 'onnx'], help="fer_serve's --backend")
+    ap.add_argument('--port', type=int, default=0, help='port on 127.0.0.1; 0: a free one')
+    args = ap.parse_args(argv)
+    args.port = args.port or free_port()
+    import httpx
+    jpg, url = photo_jpeg(), f'http://127.0.0.1:{args.port}'
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', str(min(os.cpu_count() or 1, 2))))
+    print(f"machine: {machine()}; started {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    # the server's log goes to a file: a pipe nobody reads fills up after a few hundred access-log lines and blocks it
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(serve_cmd(args), stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_ready(url, proc, log)
+        m = httpx.get(url + '/v1/model').json()
+        acc = ((m.get('metrics') or {}).get('test') or {}).get('accuracy')
+        print(f"server: {' '.join(serve_cmd(args))}\nmodel: {m['name']} ({m['backend']}) from {m['checkpoint']}"
+              + (f", test accuracy {acc:.4f}" if acc is not None else '') + f"; limits {m.get('limits')}")
+        asyncio.run(run_load(url, jpg, args.warmup, min(args.concurrency, args.warmup) or 1))
+        runs = [asyncio.run(run_load(url, jpg, args.requests, c)) for c in (1, args.concurrency)]
+    finally:
+        proc.terminate()
+        try: proc.wait(15)
+        except subprocess.TimeoutExpired: proc.kill()
+        log.close()
+    print(f"\n{args.requests} POST /v1/predict per run, multipart 512x512 JPEG ({len(jpg):,} bytes, 1 face), loopback\n")
+    print('| concurrency | requests | errors | p50 latency (ms) | p99 latency (ms) | throughput (req/s) | photos per model call |')
+    print('|---:|---:|---:|---:|---:|---:|---:|')
+    for r in runs:
+        print(f"| {r['concurrency']} | {r['requests']:,} | {r['errors']} | {r['p50']:.1f} | {r['p99']:.1f} | "
+              f"{r['throughput']:.1f} | {r['per_call']:.2f} |")
+    print(f"\nthroughput ratio (concurrency {args.concurrency} / 1): {runs[1]['throughput'] / runs[0]['throughput']:.2f}")
+    bad = [e for r in runs for e in r['first_errors']]
+    if any(r['errors'] for r in runs):
+        print(f"serve_load: {sum(r['errors'] for r in runs)} requests failed, e.g. {bad}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
