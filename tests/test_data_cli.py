@@ -1,5 +1,5 @@
 "End-to-end tests of the `fer_inspect` console script: a good dataset, every kind of bad input, and the real FER-2013."
-import json, os, shutil, subprocess, zipfile
+import json, shutil, zipfile
 from pathlib import Path
 import pytest
 from cli_helpers import run_script

@@ -1,6 +1,5 @@
 "`fer_eval` end to end, as users run it: a subprocess on a synthetic dataset folder and tiny checkpoints."
-import json, os, shutil, subprocess, sys
-from pathlib import Path
+import json
 import pytest
 from cli_helpers import run_script
 import torch

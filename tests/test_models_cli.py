@@ -1,6 +1,5 @@
 "End-to-end tests of `fer_models` and of checkpoints read back in a fresh interpreter."
 import os, subprocess, sys, textwrap
-import pytest
 
 ENV = dict(os.environ, OMP_NUM_THREADS='2')
 

@@ -87,6 +87,8 @@ def test_glob_and_out_in_input_folder(work):
     assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and 'corrupt.jpg' in r.stderr
     assert (work / 'photos' / 'astronaut_fer.png').is_file()
     r2 = run(work, 'photos', '--checkpoint', 'tiny.pt', '--out', 'photos', '--device', 'cpu')   # reruns skip their outputs
+    assert r2.returncode == 2 and len(_errors(r2.stderr)) == 2 and 'corrupt.jpg' in r2.stderr and 'readme.txt' in r2.stderr
+    assert '_fer' not in r2.stderr                                           # its own outputs are not inputs
     res = json.loads((work / 'photos' / 'faces.json').read_text())
     assert [Path(i['path']).name for i in res['images']] == ['astronaut.png', 'chelsea.jpg']
     for p in ['faces.json', 'astronaut_fer.png', 'chelsea_fer.jpg']: (work / 'photos' / p).unlink()

@@ -3,7 +3,6 @@
 It runs `fer_predict` with the shipped default model on a photo read from an installed package, in a fresh folder."""
 import json, re, subprocess
 from pathlib import Path
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 

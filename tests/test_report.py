@@ -1,6 +1,5 @@
 "`fer_report` end to end, as users run it: a short real training run on synthetic faces, then the console script."
-import base64, io, os, re, shutil, subprocess, sys
-from pathlib import Path
+import base64, io, re, shutil
 import pytest
 from cli_helpers import run_script
 import torch

@@ -2,12 +2,11 @@
 Chromium driven by Playwright on the web page (screenshot in runs/screenshots/), and a bounded load test. Mostly a tiny
 untrained checkpoint: its labels mean nothing, no accuracy is claimed; the browser test serves the shipped default model,
 as a user would start it. The full load benchmark is benchmarks/serve_load.py."""
-import asyncio, base64, io, json, os, shutil, socket, subprocess, sys, tempfile, time
+import asyncio, base64, io, json, os, shutil, socket, subprocess, tempfile, time
 from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import run_script, script_cmd
-import torch
 from PIL import Image
 
 pytest.importorskip('fastapi'); pytest.importorskip('httpx')
@@ -15,18 +14,14 @@ import httpx
 from fastapi.testclient import TestClient
 from fer_nbdev.data import FER2013_CLASSES
 from fer_nbdev.detect import sample_photo
-from fer_nbdev.models import create_model, save_checkpoint
 from fer_nbdev.serve import create_app
 
 SCREENSHOT = Path(__file__).resolve().parents[1] / 'runs' / 'screenshots' / 'serve_astronaut.png'  # runs/ is git-ignored
 
 
 @pytest.fixture(scope='module')
-def work(tmp_path_factory):
-    torch.set_num_threads(2)
-    d = tmp_path_factory.mktemp('fer_serve')
-    torch.manual_seed(0)
-    save_checkpoint(d / 'tiny.pt', create_model('fer_tiny'), list(FER2013_CLASSES), metrics={'test': {'accuracy': 0.25}})
+def work(tiny_checkpoint):
+    d = tiny_checkpoint.parent
     img, truth = sample_photo('astronaut')
     Image.fromarray(img).save(d / 'astronaut.jpg', quality=90)
     return d, truth[0]

@@ -5,24 +5,17 @@ import base64, io
 import pytest
 
 schemathesis = pytest.importorskip('schemathesis')
-import torch
 from hypothesis import settings, HealthCheck
 from PIL import Image
 from schemathesis.checks import positive_data_acceptance
 from fastapi.testclient import TestClient
-from fer_nbdev.data import FER2013_CLASSES
 from fer_nbdev.detect import sample_photo
-from fer_nbdev.models import create_model, save_checkpoint
 from fer_nbdev.serve import create_app
 
 
 @pytest.fixture(scope='module')
-def app(tmp_path_factory):
-    torch.set_num_threads(2)
-    d = tmp_path_factory.mktemp('fer_fuzz')
-    torch.manual_seed(0)
-    save_checkpoint(d / 'tiny.pt', create_model('fer_tiny'), list(FER2013_CLASSES), metrics={'test': {'accuracy': 0.25}})
-    return create_app(d / 'tiny.pt', max_bytes=200_000, max_pixels=1_000_000, max_faces=4)
+def app(tiny_checkpoint):
+    return create_app(tiny_checkpoint, max_bytes=200_000, max_pixels=1_000_000, max_faces=4)
 
 
 @pytest.fixture(scope='module')

@@ -1,8 +1,6 @@
 "`fer_train` end to end as users run it: a real subprocess, exit codes, stderr, Ctrl-C and --resume."
 import os, sys, json, time, signal, subprocess
-from pathlib import Path
 import pytest
-import torch
 
 @pytest.fixture(scope='module')
 def faces_dir(tmp_path_factory):

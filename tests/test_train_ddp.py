@@ -1,6 +1,5 @@
 "DDP on the CPU: `torchrun --nproc_per_node=2 -m fer_nbdev.train` with the gloo backend on synthetic faces."
 import os, sys, json, subprocess
-from pathlib import Path
 import pytest
 
 @pytest.fixture(scope='module')
