@@ -12,7 +12,6 @@ from PIL import Image
 from skimage import data as skdata
 from fer_nbdev.data import FER2013_CLASSES, synthetic_faces
 from fer_nbdev.models import create_model, save_checkpoint
-from fer_nbdev.recognize import default_weights
 
 
 @pytest.fixture(scope='module')
@@ -131,12 +130,15 @@ def test_bad_input_one_line(work, args, needle):
     assert len(errs) == 1 and needle in errs[0] and errs[0].startswith('fer_predict: error:'), r.stderr
 
 
-def test_no_default_model(work):
-    if default_weights().is_file(): pytest.skip('a default model is shipped')
-    r = run(work, 'astronaut.jpg', '--out', 'out6')
-    assert r.returncode == 2
-    errs = _errors(r.stderr)
-    assert len(errs) == 1 and 'no default model' in errs[0] and '--checkpoint' in errs[0]
+def test_no_default_model(work, monkeypatch, capsys):
+    "An installation without the weights file (simulated: the default path points nowhere) says so in one line."
+    import fer_nbdev.recognize as R
+    monkeypatch.setattr(R, 'default_weights', lambda: work / 'no' / 'default.safetensors')
+    with pytest.raises(SystemExit) as e: R.fer_predict([str(work / 'astronaut.jpg')], out=str(work / 'out6'))
+    assert e.value.code == 2
+    errs = _errors(capsys.readouterr().err)
+    assert len(errs) == 1 and 'no default model' in errs[0] and '--checkpoint' in errs[0], errs
+    assert not (work / 'out6').exists()
 
 
 def test_fer_video(work):
