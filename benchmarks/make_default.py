@@ -9,7 +9,7 @@ Steps, all by the protocol (nothing is chosen on PrivateTest):
    without and with flip test-time augmentation; the figures, the training history and the calibration go into the
    file's metadata (so `fer_serve`'s /v1/model and the docs show them) and into MODEL_CARD.md.
 """
-import argparse, csv, json, platform, shlex, sys, time
+import argparse, json, platform, shlex, sys, time
 from pathlib import Path
 
 import torch
@@ -17,7 +17,7 @@ from fer_nbdev.core import cli_errors, atomic_write
 from fer_nbdev.data import load_faces
 from fer_nbdev.eval import evaluate
 from fer_nbdev.models import export_weights, load_weights, count_params, models_table
-from fer_nbdev.viz import calibrate_checkpoint
+from fer_nbdev.viz import calibrate_checkpoint, load_history
 
 ROOT = Path(__file__).resolve().parents[1]
 KEEP = ('accuracy', 'macro_f1', 'loss', 'n')
@@ -33,8 +33,8 @@ def _short(res):
 
 
 def _history(run):
-    with open(run/'metrics.csv') as f: rows = list(csv.DictReader(f))
-    return [{k: (int(v) if k == 'epoch' else round(float(v), 6)) for k, v in r.items()} for r in rows]
+    "The run's per-epoch records (`viz.load_history`), floats rounded to 6 digits to keep the weights' header small."
+    return [{k: round(v, 6) if isinstance(v, float) else v for k, v in r.items()} for r in load_history(run)]
 
 
 def _pct(x): return f"{100 * x:.2f}%"
@@ -130,7 +130,6 @@ def main():
         t0 = time.time()
         cal = calibrate_checkpoint(run/'best.pt', data=data, out=run/'calibrated.pt', device='cpu')
         print(f"temperature {cal['temperature']:.3f}; ECE {cal['ece']}")
-        ck = torch.load(run/'calibrated.pt', map_location='cpu', weights_only=True)
         extra = dict(history=_history(run), calibration={k: cal[k] for k in ('temperature', 'fit_split', 'ece')})
         export_weights(run/'calibrated.pt', out, extra=extra)
         ev = {t: _short(evaluate(out, data, tta=t, device='cpu')) for t in ('none', 'flip')}

@@ -15,7 +15,7 @@ from .detect import load_image, create_detector, face_crops
 # %% auto #0
 __all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'predict_files', 'fer_predict']
 
-# %% ../nbs/09_recognize.ipynb #634be3f5
+# %% ../nbs/09_recognize.ipynb #6c657cbe
 def default_weights() -> Path:
     "Where the shipped default model lives (it may not exist yet)."
     import fer_nbdev
@@ -49,7 +49,7 @@ class Recognizer:
             from fer_nbdev.models import load_checkpoint
             self.device = default_device(device)
             self.model, meta = load_checkpoint(checkpoint, device=self.device)
-            self.classes = list(meta['classes'])
+            self.classes, self.metrics = list(meta['classes']), meta.get('metrics')  # metrics: what the file states, if any
         self._detector, self.detector_name = (None, detector) if detector is None or isinstance(detector, str) else (detector, detector.name)
         self.tta = tta if tta is not None else getattr(self.model, 'fer_cfg', {}).get('tta', 'none')
         self.batch_size, self.margin = batch_size, margin

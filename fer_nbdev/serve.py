@@ -90,7 +90,7 @@ class Batcher:
         ok, v = out
         fut.set_result(v) if ok else fut.set_exception(v)
 
-# %% ../nbs/12_serve.ipynb #7f7a8c16
+# %% ../nbs/12_serve.ipynb #c43a12af
 def _jsonable(o):
     if isinstance(o, dict): return {k: _jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return [_jsonable(v) for v in o]
@@ -101,14 +101,13 @@ def _jsonable(o):
 
 def _model_info(rec) -> dict:
     "Name, classes, input size, backend, checkpoint file name and metrics of the model `rec` runs."
-    from fer_nbdev.models import load_checkpoint
     onnx_meta = getattr(rec.model, 'meta', None) if hasattr(rec.model, 'session') else None
     info = dict(name=onnx_meta.get('arch') if onnx_meta else rec.model.fer_cfg.get('arch'), classes=list(rec.classes),
                 input_size=list(rec.model.fer_cfg['input_size']), backend='onnx' if onnx_meta is not None else 'torch',
                 checkpoint=Path(rec.checkpoint).name, metrics=None)
     try: info['metrics'] = _jsonable(json.loads(onnx_meta.get('metrics') or 'null') if onnx_meta
-                                     else load_checkpoint(rec.checkpoint)[1].get('metrics'))
-    except (FerError, ValueError): pass
+                                     else getattr(rec, 'metrics', None))  # as read when `rec` loaded it: no second read
+    except ValueError: pass
     return info
 
 _NUM = {'type': 'number'}
