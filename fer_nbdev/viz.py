@@ -7,11 +7,13 @@ from __future__ import annotations
 import io, re, csv, json, html, time, base64
 from pathlib import Path
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from fastcore.script import call_parse
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, save_torch, find_fer2013
 
 # %% auto #0
-__all__ = ['FER_COLORS', 'class_colors', 'text_color', 'new_figure', 'figure_bytes', 'save_figure', 'image_stats',
+__all__ = ['FER_COLORS', 'class_colors', 'text_color', 'FerFigure', 'new_figure', 'figure_bytes', 'save_figure', 'image_stats',
            'reliability_bins', 'expected_calibration_error', 'log_probs', 'softmax_t', 'nll_t', 'fit_temperature',
            'apply_temperature', 'uncertainty', 'select_gallery', 'load_history', 'best_epoch', 'confusion_from',
            'row_normalize', 'plot_history', 'plot_samples', 'plot_predictions', 'plot_prediction', 'plot_face_cards',
@@ -52,14 +54,16 @@ def _style():
     import matplotlib as mpl
     return mpl.rc_context(_RC)
 
+class FerFigure(Figure):
+    "A matplotlib `Figure` that shows itself as a PNG in any notebook front end (Jupyter, JupyterLab, Colab, nbconvert)."
+    def _repr_png_(self): return figure_bytes(self, 'png', dpi=self.dpi)
+
 def new_figure(width:float, # inches
                height:float, # inches
-              ):
-    "A matplotlib `Figure` on the Agg canvas with constrained layout, independent of `pyplot`."
-    from matplotlib.figure import Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+              ) -> FerFigure:
+    "A `FerFigure` on the Agg canvas with constrained layout, independent of `pyplot` and of the notebook's backend."
     with _style():
-        fig = Figure(figsize=(width, height), layout='constrained')
+        fig = FerFigure(figsize=(width, height), layout='constrained')
         fig.get_layout_engine().set(h_pad=0.06, w_pad=0.06)
     FigureCanvasAgg(fig)
     return fig
@@ -808,7 +812,7 @@ def inline_png(fig, # a matplotlib Figure
                alt:str='', # alternative text
                dpi:int=110, # pixels per inch
               ) -> str:
-    "An <img> with the PNG of `fig` embedded as base64."
+    "An HTML `img` element with the PNG of `fig` embedded as base64."
     b64 = base64.b64encode(figure_bytes(fig, 'png', dpi)).decode()
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{b64}">'
 
