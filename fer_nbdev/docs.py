@@ -7,17 +7,22 @@ from __future__ import annotations
 import os, re, ast, sys, json, html, time, base64, shutil, tempfile, warnings, contextlib
 from pathlib import Path
 from fastcore.script import call_parse
-from nbdev.process import Processor
-from .core import FerError, cli_errors, atomic_write
+from importlib.util import find_spec
+from .core import FerError, cli_errors, atomic_write, find_fer2013
+try: from nbdev.process import Processor  # nbdev, execnb and nbconvert come with the `docs` extra, not the runtime
+except ImportError: Processor = object    # `build_docs` then says what to install, in one line
 
 # %% auto #0
-__all__ = ['DocsError', 'page_name', 'list_notebooks', 'doc_procs', 'process_notebook', 'md2html', 'highlight', 'render_output',
-           'render_cell', 'render_page', 'select_notebooks', 'build_docs', 'readme_markdown', 'build_readme',
-           'serve_docs', 'fer_docs']
+__all__ = ['DocsError', 'DocsWarning', 'page_name', 'list_notebooks', 'doc_procs', 'process_notebook', 'md2html', 'highlight',
+           'render_output', 'render_cell', 'render_page', 'select_notebooks', 'build_docs', 'readme_markdown',
+           'build_readme', 'serve_docs', 'fer_docs']
 
 # %% ../nbs/07_docs.ipynb #7f3d4e34
 class DocsError(FerError):
     "A missing notebooks folder or project, or a notebook that cannot be read or processed into docs."
+
+class DocsWarning(UserWarning):
+    "A page built without some of its outputs (flagged cells left out), which `fer_docs` reports."
 
 def page_name(nb_path) -> str:
     "The HTML page nbdev makes of notebook `nb_path` (relative to the notebooks folder): `00_core.ipynb` -> `core.html`."
@@ -103,7 +108,10 @@ class _exec_docs(Processor):
     def __call__(self, cell):
         if not self.active or self.k is None or cell.cell_type != 'code' or not cell.source: return
         d = cell.get('directives_') or {}
-        if (d.keys() & self.flags) - self.run_flags or 'nbdev_export' + '()' in cell.source: return
+        if missing := (d.keys() & self.flags) - self.run_flags:  # noted, so that the page can say what it lacks
+            if self.execute_all: self.nb['skipped_flags_'] = sorted(set(self.nb.get('skipped_flags_', [])) | missing)
+            return
+        if 'nbdev_export' + '()' in cell.source: return
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='Found cells containing imports')
             try:
@@ -508,6 +516,15 @@ def _toc_tree(toc):
         else: res.append(item)
     return res
 
+def _missing_note(flags) -> str:
+    "A warning at the top of an executed page whose flagged cells were not run (their figures are missing)."
+    if not flags: return ''
+    names = ', '.join(f'<code>{html.escape(f)}</code>' for f in flags)
+    return ('<div class="callout callout-warning missing-outputs" role="note"><p><strong>Built without some outputs.</strong> '
+            f'The cells flagged {names} were not run when this page was built, so the figures and tables they make '
+            '(on FER-2013, for the <code>data</code> flag) are missing here. Run <code>fer_docs</code> where the data is '
+            '(<code>$FER2013</code>, or <code>shared/data/fer2013.tar.xz</code> beside the project) to include them.</p></div>\n')
+
 def render_page(nb:dict, # processed notebook, from `process_notebook`
                 pages:list, # every page in order: dicts with `href` (relative to the site root), `title` and `source`
                 i:int, # index of this page in `pages`
@@ -519,7 +536,7 @@ def render_page(nb:dict, # processed notebook, from `process_notebook`
     here = pages[i]
     prefix = '../' * here['href'].count('/')
     fm = nb.get('frontmatter_') or {}
-    body = '\n'.join(h for h in (render_cell(c) for c in nb.get('cells', [])) if h)
+    body = _missing_note(nb.get('skipped_flags_')) + '\n'.join(h for h in (render_cell(c) for c in nb.get('cells', [])) if h)
     body, toc = _anchor_headings(_fix_links(body, site.get('url'), prefix))
     rel = lambda p: prefix + p['href']
     nav, last = [], None
@@ -589,6 +606,8 @@ def build_docs(nbs_path=None, # notebooks folder; default: `nbs_path` of the pro
                exec_only=None, # execute only these notebooks (names or patterns, see `select_notebooks`); implies `execute`
               ) -> Path:
     "Build the static HTML docs site from the notebooks, one page per notebook, without Quarto; returns the output folder."
+    if lacking := [m for m in ('nbdev', 'execnb', 'nbconvert') if find_spec(m) is None]:
+        raise DocsError(f"building the docs needs {', '.join(lacking)}: pip install 'fer_nbdev[docs]'")
     cfg, nbs = _project(nbs_path)
     out = Path(out).resolve() if out is not None else cfg.doc_path
     paths = list_notebooks(nbs, not _off(cfg.get('recursive', True)))
@@ -600,6 +619,9 @@ def build_docs(nbs_path=None, # notebooks folder; default: `nbs_path` of the pro
         rel = p.relative_to(nbs)
         title = (nb.get('frontmatter_') or {}).get('title') or Path(page_name(rel)).stem.replace('_', ' ').title()
         pages.append(dict(href=page_name(rel), title=title, source=(Path(nbs.name)/rel).as_posix()))
+        if nb.get('skipped_flags_'):
+            warnings.warn(f"{page_name(rel)}: built without the cells flagged {' '.join(nb['skipped_flags_'])}; "
+                          "the figures they make are missing (the page says so)", DocsWarning, stacklevel=2)
     site = dict(name=cfg.get('title', cfg.get('lib_name', '')), description=cfg.get('description', ''),
                 version=cfg.get('version', ''), repo=cfg.get('git_url', ''),
                 url=(cfg.get('doc_host', '') + cfg.get('doc_baseurl', '')).rstrip('/'),
@@ -711,19 +733,30 @@ def serve_docs(path, # the built site
 @call_parse
 def fer_docs(path:str=None, # notebooks folder; default: `nbs_path` of the project's settings.ini
              out:str=None, # output folder; default: `doc_path` of settings.ini (`_docs`)
-             readme:bool=True, # README.md from index.ipynb is rewritten unless --no-readme
-             execute:bool=False, # run every code cell so pages show all outputs (slow)
-             exec_only:str=None, # execute only these notebooks, e.g. '06_viz' (names or patterns, space-separated)
-             flags:str=None, # flagged cells to run too when executing, e.g. 'data' (as nbdev_test --flags)
+             no_readme:bool=False, # leave README.md as it is (by default it is rebuilt from index.ipynb)
+             execute:bool=False, # run every code cell of every notebook so pages show all outputs (slow)
+             exec_only:str=None, # execute only these notebooks, e.g. '06_viz'; default: settings.ini's `docs_exec`
+             no_exec:bool=False, # execute nothing: API reference only, no figures (fast)
+             flags:str=None, # flagged cells to run too when executing; default: all `tst_flags` if FER-2013 is found
              serve:int=None, # after building, serve the site on this port until Ctrl-C
              n_workers:int=None, # worker processes (default: none, notebooks are processed here in turn)
              timeout:int=120, # seconds one cell may run before the build fails
             ):
     "Build the HTML docs site and README.md from the notebooks, without Quarto."
-    with cli_errors('fer_docs'):
+    with cli_errors('fer_docs'), warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter('always', DocsWarning)
         t0 = time.time()
+        cfg, _ = _project(path)
+        if no_exec: execute, exec_only = False, None
+        elif not execute and exec_only is None:  # the notebooks settings.ini names, with their flagged cells where the data is
+            exec_only = cfg.get('docs_exec') or None
+            if exec_only and flags is None and find_fer2013() is not None: flags = cfg.get('tst_flags', '')
         site = build_docs(path, out, execute=execute, n_workers=n_workers, timeout=timeout, flags=flags, exec_only=exec_only)
         n = len(list(site.rglob('*.html')))
         print(f"fer_docs: {n} pages in {time.time() - t0:.1f}s; open {site/'index.html'}")
-        if readme: print(f"fer_docs: wrote {build_readme(path)}")
+        for w in notes:
+            if issubclass(w.category, DocsWarning): print(f"fer_docs: note: {w.message}")
+        if find_fer2013() is None and any('flagged' in str(w.message) for w in notes):
+            print("fer_docs: note: FER-2013 was not found: set $FER2013 to the archive, zip or folder to build the figures")
+        if not no_readme: print(f"fer_docs: wrote {build_readme(path)}")
         if serve is not None: serve_docs(site, serve)

@@ -13,7 +13,7 @@ from fastcore.script import call_parse
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, save_torch, find_fer2013
 
 # %% auto #0
-__all__ = ['FER_COLORS', 'class_colors', 'text_color', 'FerFigure', 'new_figure', 'figure_bytes', 'save_figure', 'image_stats',
+__all__ = ['FER_COLORS', 'class_colors', 'text_color', 'new_figure', 'figure_bytes', 'save_figure', 'image_stats',
            'reliability_bins', 'expected_calibration_error', 'log_probs', 'softmax_t', 'nll_t', 'fit_temperature',
            'apply_temperature', 'uncertainty', 'select_gallery', 'load_history', 'best_epoch', 'confusion_from',
            'row_normalize', 'plot_history', 'plot_samples', 'plot_predictions', 'plot_prediction', 'plot_face_cards',
@@ -43,6 +43,11 @@ def text_color(color:str, # '#RRGGBB'
     f = min(1.0, 0.38 / lum) if lum > 0 else 1.0
     return '#' + ''.join(f'{round(255 * v * f):02X}' for v in (r, g, b))
 
+# %% ../nbs/06_viz.ipynb #776c1398
+class FerFigure(Figure):
+    "A matplotlib `Figure` that shows itself as a PNG in any notebook front end (Jupyter, JupyterLab, Colab, nbconvert)."
+    def _repr_png_(self): return figure_bytes(self, 'png', dpi=self.dpi)
+
 # %% ../nbs/06_viz.ipynb #878acdc2
 _RC = {'font.family': 'DejaVu Sans', 'font.size': 10, 'axes.titlesize': 11, 'axes.labelsize': 10, 'xtick.labelsize': 9,
        'ytick.labelsize': 9, 'legend.fontsize': 9, 'figure.titlesize': 12, 'axes.spines.top': False,
@@ -53,10 +58,6 @@ def _style():
     "Context manager with fer_nbdev's matplotlib settings (fonts, spines, deterministic SVG ids)."
     import matplotlib as mpl
     return mpl.rc_context(_RC)
-
-class FerFigure(Figure):
-    "A matplotlib `Figure` that shows itself as a PNG in any notebook front end (Jupyter, JupyterLab, Colab, nbconvert)."
-    def _repr_png_(self): return figure_bytes(self, 'png', dpi=self.dpi)
 
 def new_figure(width:float, # inches
                height:float, # inches

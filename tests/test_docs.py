@@ -4,6 +4,7 @@ Chromium comes from Debian (`apt-get install -y chromium`); without it the brows
 import re, html, shutil, subprocess
 from pathlib import Path
 import pytest
+from fer_nbdev.core import find_fer2013
 from fer_nbdev.docs import list_notebooks, page_name, readme_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +17,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason='chromium not insta
 def site(tmp_path_factory):
     "The real project's site, built once by the console script (README.md left alone: it is checked, not rewritten)."
     out = tmp_path_factory.mktemp('site')/'_docs'
-    r = subprocess.run(['fer_docs', '--out', str(out), '--no-readme'], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    r = subprocess.run(['fer_docs', '--out', str(out), '--no_readme'], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, f'fer_docs failed:\n{r.stdout}\n{r.stderr}'
     assert str(out/'index.html') in r.stdout
     return out
@@ -49,6 +50,17 @@ def test_one_page_per_notebook_with_navigation(site):
         assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="(?:https?:)?//', page), f'{name} loads from the network'
     assert (site/'fer_docs.css').stat().st_size > 1000 and (site/'styles.css').exists()
     assert sorted(p.name for p in site.glob('*.html')) == sorted(names)
+
+
+def test_viz_page_shows_the_figures_on_fer2013(site):
+    "A plain `fer_docs` executes the visualization notebook (settings.ini `docs_exec`) with its data cells where the data is."
+    if find_fer2013() is None: pytest.skip('FER-2013 not found: set $FER2013')
+    page = (site/'viz.html').read_text()
+    assert 'id="on-fer-2013"' in page and 'missing-outputs' not in page
+    real = page[page.index('id="on-fer-2013"'):]
+    n = len(re.findall(r'<img src="data:image/png;base64,', real))
+    assert n >= 8 and 'PrivateTest accuracy' in real, f'viz.html has {n} figures in "On FER-2013"'
+    assert not re.findall(r'<img\b(?![^>]*\bsrc=)[^>]*>', page), 'an <img> without a source (a docstring rendered as HTML?)'
 
 
 def test_api_reference_rendered(site):
@@ -104,18 +116,22 @@ def _tiny_project(root):
     return nbs
 
 
-@pytest.mark.parametrize('args,n_images', [((), 0), (('--exec_only', 'pictures'), 0), (('--flags', 'data'), 0),
-                                           (('--exec_only', '00_pictures', '--flags', 'data'), 1),
-                                           (('--execute', '--flags', 'data'), 1)])
-def test_flagged_cells_run_only_when_asked(tmp_path, args, n_images):
-    "A `#| data` cell's picture is in the page only with the notebook executed and the flag given; `slow` cells never run."
+@pytest.mark.parametrize('args,n_images,note', [((), 0, False), (('--exec_only', 'pictures'), 0, True),
+                                                (('--flags', 'data'), 0, False),
+                                                (('--exec_only', '00_pictures', '--flags', 'data'), 1, True),
+                                                (('--execute', '--flags', 'data'), 1, True)])
+def test_flagged_cells_run_only_when_asked(tmp_path, args, n_images, note):
+    """A `#| data` cell's picture is in the page only with the notebook executed and the flag given; `slow` cells never run;
+    an executed page that left flagged cells out says so on the page and in fer_docs' output."""
     nbs = _tiny_project(tmp_path)
-    r = subprocess.run(['fer_docs', '--path', str(nbs), '--out', str(tmp_path/'site'), '--no-readme', *args],
+    r = subprocess.run(['fer_docs', '--path', str(nbs), '--out', str(tmp_path/'site'), '--no_readme', *args],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     page = (tmp_path/'site'/'pictures.html').read_text()
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) == n_images
     assert 'a slow data cell ran' in page                                # shown as code, never run
+    assert ('class="callout callout-warning missing-outputs"' in page) == note
+    assert ('fer_docs: note: pictures.html: built without the cells flagged' in r.stdout) == note, r.stdout
 
 
 def test_cli_errors(tmp_path):
