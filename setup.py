@@ -23,7 +23,9 @@ requirements = cfg.get('requirements','').split()
 if cfg.get('pip_requirements'): requirements += cfg.get('pip_requirements','').split()
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
-dev_requirements = (cfg.get('dev_requirements') or '').split()
+extra = lambda name: (cfg.get(f'{name}_requirements') or '').split()
+extras = {'nb': extra('nb'), 'docs': extra('nb') + extra('docs'), 'jupyter': extra('nb') + extra('jupyter')}
+extras['dev'] = extras['nb'] + extra('docs') + extra('jupyter') + extra('dev')
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -38,7 +40,7 @@ setuptools.setup(
     include_package_data = True,
     package_data = {cfg['lib_path']: ['weights/*', 'assets/*']},
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements },
+    extras_require = extras,
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -29,5 +29,5 @@ def test_main_command_runs_the_shipped_model(tmp_path):
 
 
 def test_ci_runs_the_readme_test_command():
-    assert _block('test-command').startswith('pip install -e ".[dev]"')
+    assert _block('test-command').startswith('pip install -c constraints.txt -e ".[dev]"')   # the tested pins
     assert '<!-- test-command -->' in (ROOT/'.ci'/'run').read_text()    # .ci/run reads the command from README.md
