@@ -4,12 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #95013ee3
 from __future__ import annotations
-import os, sys, json, stat, random, tempfile, contextlib
+import os, re, sys, json, stat, random, tempfile, contextlib
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['FerError', 'DataError', 'CheckpointError', 'ConfigError', 'cli_errors', 'atomic_write', 'save_json', 'save_torch',
-           'default_device', 'set_seed', 'cache_dir', 'find_fer2013', 'check_regular_file', 'to_8bit']
+           'remove_partial_writes', 'default_device', 'set_seed', 'cache_dir', 'find_fer2013', 'check_regular_file',
+           'to_8bit']
 
 # %% ../nbs/00_core.ipynb #d24c2e09
 class FerError(Exception):
@@ -77,6 +78,20 @@ def save_torch(obj, path):
     "`torch.save` `obj` to `path` atomically."
     import torch
     with atomic_write(path, 'wb') as f: torch.save(obj, f)
+
+# %% ../nbs/00_core.ipynb #d985c3ce
+_PARTIAL = re.compile(r'\..+\.[a-z0-9_]{8}\.tmp')   # the names `atomic_write`'s `mkstemp` gives: .<name>.XXXXXXXX.tmp
+
+def remove_partial_writes(folder, # a folder fer_nbdev writes into (a run folder, say)
+                         ) -> list:
+    "Delete the temporary files that `atomic_write` leaves in `folder` when its process is killed mid-write; their names."
+    folder, gone = Path(folder), []
+    if not folder.is_dir(): return gone
+    for p in sorted(folder.iterdir()):
+        if _PARTIAL.fullmatch(p.name) and p.is_file() and not p.is_symlink():
+            with contextlib.suppress(FileNotFoundError): p.unlink()
+            gone.append(p.name)
+    return gone
 
 # %% ../nbs/00_core.ipynb #eff7df77
 def default_device(device:str=None, # 'cuda', 'mps', 'cpu', 'cuda:1'...; None picks the best available
