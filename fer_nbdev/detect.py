@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_detect.ipynb #09a64808
 from __future__ import annotations
-import io, math, fnmatch, warnings
+import io, re, math, fnmatch, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -51,8 +51,10 @@ def open_image(src, # a path (str or Path) or the bytes of an image file
                 if max_side and max(im.size) >= 2 * max_side: im = im.reduce(max(im.size) // max_side)
                 a = np.asarray(im.convert('RGB'))
     except ImageTooLarge: raise
-    except Image.DecompressionBombError:
-        raise ImageTooLarge(f"{name}: image has over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; the limit is {max_pixels:,}") from None
+    except Image.DecompressionBombError as e:   # Pillow refuses its own limit at open; its message has the pixel count
+        n = next(iter(re.findall(r'\d+', str(e))), None)
+        raise ImageTooLarge(f"{name}: image is {int(n):,} pixels; the limit is {max_pixels:,}" if n else
+                            f"{name}: image has over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; the limit is {max_pixels:,}") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, TypeError) as e:
         raise DataError(f"{name}: not a readable image ({type(e).__name__}: {str(e)[:80]})") from None
     return np.ascontiguousarray(a), (w, h)
