@@ -203,3 +203,12 @@ def test_huge_and_16bit_photos(work):
     assert r.returncode == 0, r.stderr
     f8, f16 = [i['faces'] for i in json.loads((work / 'out16' / 'faces.json').read_text())['images']]
     assert len(f8) == 1 and f16 == f8
+
+
+@pytest.mark.parametrize('cam, needle', [('-1', '--webcam -1: a camera number is 0 or more'), ('7', 'webcam 7: cannot be opened')])
+def test_fer_video_bad_webcam(work, cam, needle):
+    "Issue 11 item 7: `fer_video --webcam -1` crashed inside OpenCV (exit 139, no message) on a machine without cameras."
+    if cam == '7' and Path('/dev/video7').exists(): pytest.skip('this machine has a camera 7')
+    r = run_script('fer_video', '--webcam', cam, '--checkpoint', 'tiny.pt', '--out', 'vcam', cwd=work, timeout=120)
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and needle in r.stderr, (r.returncode, r.stderr)
+    assert not (work / 'vcam').exists() or not any((work / 'vcam').iterdir())
