@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_recognize.ipynb #39902ab4
 from __future__ import annotations
-import sys, re, csv, glob, json
+import sys, re, csv, glob, json, contextlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ from .core import FerError, DataError, cli_errors, atomic_write, save_json, defa
 from .detect import load_image, create_detector, face_crops
 
 # %% auto #0
-__all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'predict_files', 'fer_predict']
+__all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'out_errors', 'predict_files', 'fer_predict']
 
 # %% ../nbs/09_recognize.ipynb #6c657cbe
 def default_weights() -> Path:
@@ -165,6 +165,13 @@ def _expand(paths, out:Path, ours:set=frozenset()):
         if r not in seen: seen.add(r); uniq.append(f)
     return uniq, errors, folder
 
+@contextlib.contextmanager
+def out_errors(out, # the output folder the user named (--out)
+              ):
+    "Report a failed write in `out` as one `FerError` naming `out`, not the temporary file `atomic_write` was making."
+    try: yield
+    except OSError as e: raise FerError(f"{out}: cannot write the outputs here ({e.strerror or type(e).__name__})") from None
+
 def _out_name(f:Path, out:Path, used:set, inputs:set, ours:set=frozenset(), cards:bool=False) -> Path:
     "`<stem>_fer.jpg|png` in `out`, or `<stem>_fer_2...` when that is taken: by this run, an input, or a file fer_predict did not write."
     ext = '.jpg' if f.suffix.lower() in ('.jpg', '.jpeg') else '.png'
@@ -219,12 +226,12 @@ def predict_files(paths:list, # image files, folders and glob patterns
             results = rec.predict([a for _, a in ok], detect=detect)
             for (f, a), faces in zip(ok, results):
                 q = _out_name(f, out, used, inputs, ours, cards=cards and bool(faces))
-                with atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
+                with out_errors(out), atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
                 extra = {}
                 if cards and faces:
                     from fer_nbdev.viz import plot_face_cards, save_figure   # here: viz imports matplotlib
                     fig = plot_face_cards(a, faces, rec.classes, margin=rec.margin if detect else 0.0)
-                    extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
+                    with out_errors(out): extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
                 images.append(dict(path=str(f), annotated=str(q), width=int(a.shape[1]), height=int(a.shape[0]), faces=faces, **extra))
                 if faces: say(f"{f}: {len(faces)} face{'s' * (len(faces) > 1)}: " + ', '.join(f"{x['label']} {x['confidence']:.2f}" for x in faces))
                 else: say(f"{f}: no face found")
@@ -238,9 +245,9 @@ def predict_files(paths:list, # image files, folders and glob patterns
     n_faces = sum(len(im['faces']) for im in images)
     if not images:   # every input failed: nothing is written, not even an empty faces.json
         log(f"0 images; {len(errors)} input{'s' * (len(errors) != 1)} failed; nothing written"); return summary
-    save_json(summary, out / 'faces.json')
+    with out_errors(out): save_json(summary, out / 'faces.json')
     if csv_out:
-        with atomic_write(out / 'faces.csv', 'w') as fh: csv.writer(fh).writerows(_csv_rows(images, rec.classes))
+        with out_errors(out), atomic_write(out / 'faces.csv', 'w') as fh: csv.writer(fh).writerows(_csv_rows(images, rec.classes))
     log(f"{len(images)} image{'s' * (len(images) != 1)}, {n_faces} face{'s' * (n_faces != 1)}"
         + (f"; {len(errors)} input{'s' * (len(errors) != 1)} failed" if errors else '') + f"; wrote {', '.join(str(out / w) for w in written)}")
     return summary
@@ -253,7 +260,7 @@ def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", st
                 csv:bool=False, # also write faces.csv, one row per face
                 cards:bool=False, # also write <name>_fer.cards.png per photo with faces: each face's crop beside its probabilities
                 no_detect:bool=False, # every image is already a cropped face (e.g. FER-2013's 48x48 images)
-                detector:str=None, # face detector: yunet (default), mtcnn or haar
+                detector:str=None, # face detector: yunet (default), haar, or mtcnn (optional: pip install facenet-pytorch==2.5.3)
                 device:str=None, # cuda, mps, cpu... (default: the best available)
                 batch_size:int=64, # faces per forward pass
                 backend:str='torch', # torch, or onnx: the classifier on ONNX Runtime (a checkpoint is exported once, cached)

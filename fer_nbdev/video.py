@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from fastcore.script import call_parse, Param
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json
-from .recognize import Recognizer, annotate
+from .recognize import Recognizer, annotate, out_errors
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # unreadable videos get our one error line, not FFmpeg's log
 os.environ.setdefault('OPENCV_LOG_LEVEL', 'ERROR')      # nor OpenCV's warnings about missing cameras
 
@@ -152,12 +152,13 @@ def process_video(src, # a video file, or an int: a camera index
     if n == 0:
         tmp_video.unlink(missing_ok=True)
         raise DataError(f"{src}: no frames could be read")
-    os.replace(tmp_video, vpath)
+    with out_errors(out): os.replace(tmp_video, vpath)
     elapsed = time.perf_counter() - t0
     cols = ['frame', 'time_s', 'track', 'x0', 'y0', 'x1', 'y1', 'label', 'confidence'] + [f'p_{c}' for c in rec.classes]
-    with atomic_write(cpath, 'w') as f:
+    with out_errors(out), atomic_write(cpath, 'w') as f:
         w = csv.DictWriter(f, fieldnames=cols); w.writeheader(); w.writerows(rows)
-    if rows: plot_emotions(rows, rec.classes, ppath)
+    if rows:
+        with out_errors(out): plot_emotions(rows, rec.classes, ppath)
     summary = dict(video=str(vpath), csv=str(cpath), plot=str(ppath) if rows else None, frames=n, faces=len(rows),
                    tracks=len({r['track'] for r in rows}), fps=round(n / elapsed, 2), input_fps=fps_in)
     log(f"{src}: {n} frames, {summary['faces']} faces in {summary['tracks']} tracks, {summary['fps']:.1f} frames/s; "
@@ -170,7 +171,7 @@ def fer_video(src:Param("video file (or use --webcam N)", str, nargs='?'),
               webcam:int=None, # read camera N instead of a file (stop with Ctrl-C or --max_frames)
               checkpoint:str=None, # checkpoint or .safetensors weights (default: the model shipped with fer_nbdev)
               out:str='fer_out', # folder for the annotated video, the CSV and the plot
-              detector:str=None, # face detector: yunet (default), mtcnn or haar
+              detector:str=None, # face detector: yunet (default), haar, or mtcnn (optional: pip install facenet-pytorch==2.5.3)
               alpha:float=0.5, # temporal smoothing: weight of the newest frame (1: none)
               max_frames:int=None, # stop after this many frames
               device:str=None, # cuda, mps, cpu... (default: the best available)

@@ -212,3 +212,11 @@ def test_fer_video_bad_webcam(work, cam, needle):
     r = run_script('fer_video', '--webcam', cam, '--checkpoint', 'tiny.pt', '--out', 'vcam', cwd=work, timeout=120)
     assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and needle in r.stderr, (r.returncode, r.stderr)
     assert not (work / 'vcam').exists() or not any((work / 'vcam').iterdir())
+
+
+@pytest.mark.skipif(not Path('/sys/kernel').is_dir(), reason='needs a folder nobody, root included, can make files in (/sys/kernel)')
+def test_unwritable_out_names_it(work):
+    "Issue 11 item 13: an --out nobody can write in is named in the error, not the temporary file being made there."
+    r = run(work, 'astronaut.jpg', '--checkpoint', 'tiny.pt', '--out', '/sys/kernel', '--device', 'cpu')
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1, r.stderr
+    assert 'fer_predict: error: /sys/kernel: cannot write the outputs here' in r.stderr and '.tmp' not in r.stderr, r.stderr
