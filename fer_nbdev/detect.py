@@ -24,13 +24,21 @@ class ImageTooLarge(DataError):
 
 _SWAPS = (5, 6, 7, 8)  # EXIF orientations that turn the photo by 90 degrees
 
+def _upright(im, orientation):
+    "`im` turned as its EXIF `orientation` says, without a copy when it says nothing (`ImageOps.exif_transpose` always copies)."
+    from PIL import Image
+    T = Image.Transpose
+    how = {2: T.FLIP_LEFT_RIGHT, 3: T.ROTATE_180, 4: T.FLIP_TOP_BOTTOM, 5: T.TRANSPOSE, 6: T.ROTATE_270, 7: T.TRANSVERSE,
+           8: T.ROTATE_90}.get(orientation)
+    return im if how is None else im.transpose(how)
+
 def open_image(src, # a path (str or Path) or the bytes of an image file
                max_pixels:int=MAX_PIXELS, # refuse images with more pixels than this (`ImageTooLarge`), checked before decoding
                max_side:int=None, # decode to about this longer side (between it and twice it); None: full size
                name:str=None, # how messages name `src`; default: the path, or 'image' for bytes
               ) -> tuple[np.ndarray, tuple]:
     "A photo as RGB uint8 `[H, W, 3]` (EXIF-rotated, 8-bit, maybe decoded smaller) and its full size `(width, height)` upright."
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
     if isinstance(src, (bytes, bytearray, memoryview)):
         name = name or 'image'
         if not len(src): raise DataError(f"{name}: empty file")
@@ -46,10 +54,11 @@ def open_image(src, # a path (str or Path) or the bytes of an image file
                 if max_side and max(w, h) > max_side and im.format == 'JPEG':
                     s = max_side / max(w, h); im.draft('RGB', (math.ceil(w * s), math.ceil(h * s)))  # decode at 1/2..1/8
                 im.load()
-                if im.getexif().get(0x0112) in _SWAPS: w, h = h, w
-                im = to_8bit(ImageOps.exif_transpose(im))
-                if max_side and max(im.size) >= 2 * max_side: im = im.reduce(max(im.size) // max_side)
-                a = np.asarray(im.convert('RGB'))
+                turn = im.getexif().get(0x0112)
+                if turn in _SWAPS: w, h = h, w
+                im = to_8bit(im)
+                if max_side and max(im.size) >= 2 * max_side: im = im.reduce(max(im.size) // max_side)  # before any copy
+                a = np.asarray(_upright(im, turn).convert('RGB'))
     except ImageTooLarge: raise
     except Image.DecompressionBombError as e:   # Pillow refuses its own limit at open; its message has the pixel count
         n = next(iter(re.findall(r'\d+', str(e))), None)
