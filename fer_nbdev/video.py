@@ -69,10 +69,11 @@ def _open_capture(src):
     if not cap.isOpened(): raise DataError(f"{'webcam ' + str(src) if isinstance(src, int) else src}: cannot be opened as a video")
     return cap
 
-def _out_folder(out) -> Path:
-    "`out` as an existing folder (made if missing); `FerError` naming the user's path if it is a file or cannot be made."
+def _out_folder(out, make:bool=True) -> Path:
+    "`out` as a folder (made if missing and `make`); `FerError` naming the user's path if it is a file or cannot be made."
     out = Path(out)
     if out.exists() and not out.is_dir(): raise FerError(f"{out}: --out must be a folder, and this is a file")
+    if not make: return out
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise FerError(f"{out}: cannot make this --out folder ({e.strerror or e})") from None
     return out
@@ -108,7 +109,7 @@ def process_video(src, # a video file, or an int: a camera index
     "Annotate a video or camera stream with tracked, smoothed emotions; write video, CSV and plot; return a summary."
     import cv2
     from tqdm.auto import tqdm
-    out = _out_folder(out)
+    out = _out_folder(out, make=False)   # checked first; made once the input opened: bad input writes nothing
     cap = _open_capture(src)
     rec = recognizer or Recognizer(checkpoint, detector=detector, device=device)
     fps_in = cap.get(cv2.CAP_PROP_FPS) or 0
@@ -116,6 +117,7 @@ def process_video(src, # a video file, or an int: a camera index
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not isinstance(src, int) else 0
     if max_frames: total = min(total, max_frames) if total > 0 else max_frames
     name = f"webcam{src}" if isinstance(src, int) else Path(src).stem
+    _out_folder(out)
     vpath, cpath, ppath = out / f"{name}_fer.mp4", out / f"{name}_fer.csv", out / f"{name}_fer.png"
     if not isinstance(src, int) and Path(src).resolve() in (vpath.resolve(), cpath.resolve()):
         raise FerError(f"{src}: the output would overwrite the input; choose another --out")

@@ -211,7 +211,7 @@ def test_fer_video_bad_webcam(work, cam, needle):
     if cam == '7' and Path('/dev/video7').exists(): pytest.skip('this machine has a camera 7')
     r = run_script('fer_video', '--webcam', cam, '--checkpoint', 'tiny.pt', '--out', 'vcam', cwd=work, timeout=120)
     assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and needle in r.stderr, (r.returncode, r.stderr)
-    assert not (work / 'vcam').exists() or not any((work / 'vcam').iterdir())
+    assert not (work / 'vcam').exists()   # bad input writes nothing, not even the folder
 
 
 @pytest.mark.skipif(not Path('/sys/kernel').is_dir(), reason='needs a folder nobody, root included, can make files in (/sys/kernel)')
