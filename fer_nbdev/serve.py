@@ -25,7 +25,7 @@ def decode_image(data:bytes, # the uploaded file's bytes
                 ) -> tuple[np.ndarray, tuple]:
     "RGB uint8 `[H, W, 3]` and the full `(width, height)` from image bytes; `HTTPError` 413 for too many pixels, 422 for anything not an image."
     if not data: raise HTTPError(422, "empty image")
-    try: return open_image(data, max_pixels, max_side, name='image')
+    try: return open_image(data, max_pixels, max_side, name='upload')
     except ImageTooLarge as e: raise HTTPError(413, str(e)) from None
     except DataError as e: raise HTTPError(422, str(e)) from None
     finally: _trim()
