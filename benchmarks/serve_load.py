@@ -9,6 +9,11 @@ concurrent requests; from /healthz), and the throughput ratio. Exits 1 if any re
 
   python benchmarks/serve_load.py                      # 1,000 requests at 1, then at 16 concurrent
   python benchmarks/serve_load.py --requests 200 --concurrency 8 --checkpoint runs/quickstart/best.pt
+  python benchmarks/serve_load.py --big                # memory: 16 concurrent 6000x6000 PNG uploads (issue 11 item 4)
+
+With --big it sends --concurrency uploads at once of a ~100 KB PNG of 6000x6000 zero pixels (36 megapixels, under the
+40-megapixel limit, ~400 MB to decode naively) and prints the server's resident memory before, its peak during the run
+(VmHWM from /proc/PID/status) and after, with each request's status and latency.
 
 The client runs on the same machine as the server, so on a small machine it takes some of the server's CPU.
 """
@@ -74,6 +79,53 @@ async def run_load(url:str, jpg:bytes, n:int, conc:int) -> dict:
                 throughput=n / wall, wall=wall, per_call=reqs / batches if batches else float('nan'))
 
 
+def rss_mb(pid:int) -> dict:
+    "The process's current (VmRSS) and peak (VmHWM) resident memory in MB, from /proc."
+    out = {}
+    for l in open(f'/proc/{pid}/status'):
+        k, _, v = l.partition(':')
+        if k in ('VmRSS', 'VmHWM'): out[k] = int(v.split()[0]) / 1024
+    return out
+
+
+async def run_big(url:str, png:bytes, conc:int) -> list:
+    "`conc` uploads of `png` at once; (status, seconds, detail) each."
+    import httpx
+    async with httpx.AsyncClient(base_url=url, timeout=300) as c:
+        async def one():
+            t = time.perf_counter()
+            r = await c.post('/v1/predict', files={'file': ('big.png', png, 'image/png')})
+            return r.status_code, time.perf_counter() - t, r.text[:120] if r.status_code != 200 else ''
+        return await asyncio.gather(*[one() for _ in range(conc)])
+
+
+def big_png(side:int=6000) -> bytes:
+    from PIL import Image
+    b = io.BytesIO(); Image.new('RGB', (side, side)).save(b, 'PNG'); return b.getvalue()
+
+
+def main_big(args, url, proc) -> int:
+    png = big_png()
+    time.sleep(2)
+    idle = rss_mb(proc.pid)
+    t = time.perf_counter()
+    res = asyncio.run(run_big(url, png, args.concurrency))
+    wall = time.perf_counter() - t
+    peak = rss_mb(proc.pid)
+    time.sleep(3)
+    after = rss_mb(proc.pid)
+    codes = {}
+    for s, _, _ in res: codes[s] = codes.get(s, 0) + 1
+    lat = sorted(x for _, x, _ in res)
+    print(f"\n{args.concurrency} concurrent POST /v1/predict, multipart 6000x6000 RGB PNG of zeros ({len(png):,} bytes), loopback")
+    print(f"status codes: {codes}; latency min {lat[0]:.2f} s, median {lat[len(lat) // 2]:.2f} s, max {lat[-1]:.2f} s; wall {wall:.2f} s")
+    print(f"server RSS: idle {idle['VmRSS']:.0f} MB (peak so far {idle['VmHWM']:.0f} MB); peak during the run (VmHWM) "
+          f"{peak['VmHWM']:.0f} MB; after {after['VmRSS']:.0f} MB")
+    bad = [r for r in res if r[0] not in (200, 503)]
+    if bad: print(f"serve_load: unexpected answers: {bad[:3]}", file=sys.stderr); return 1
+    return 0
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
@@ -91,6 +143,7 @@ def main(argv=None):
     ap.add_argument('--checkpoint', help='checkpoint to serve; default: the model shipped with fer_nbdev')
     ap.add_argument('--backend', default='torch', choices=['torch', 'onnx'], help="fer_serve's --backend")
     ap.add_argument('--port', type=int, default=0, help='port on 127.0.0.1; 0: a free one')
+    ap.add_argument('--big', action='store_true', help='memory test: --concurrency 6000x6000 PNG uploads at once; peak and after RSS')
     args = ap.parse_args(argv)
     args.port = args.port or free_port()
     import httpx
@@ -107,6 +160,7 @@ def main(argv=None):
         print(f"server: {' '.join(serve_cmd(args))}\nmodel: {m['name']} ({m['backend']}) from {m['checkpoint']}"
               + (f", test accuracy {acc:.4f}" if acc is not None else '') + f"; limits {m.get('limits')}")
         asyncio.run(run_load(url, jpg, args.warmup, min(args.concurrency, args.warmup) or 1))
+        if args.big: return main_big(args, url, proc)
         runs = [asyncio.run(run_load(url, jpg, args.requests, c)) for c in (1, args.concurrency)]
     finally:
         proc.terminate()

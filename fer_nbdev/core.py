@@ -4,12 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #95013ee3
 from __future__ import annotations
-import os, sys, json, random, tempfile, contextlib
+import os, re, sys, json, stat, random, tempfile, contextlib
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['FerError', 'DataError', 'CheckpointError', 'ConfigError', 'cli_errors', 'atomic_write', 'save_json', 'save_torch',
-           'default_device', 'set_seed', 'cache_dir', 'find_fer2013']
+           'remove_partial_writes', 'default_device', 'set_seed', 'cache_dir', 'find_fer2013', 'check_regular_file',
+           'to_8bit']
 
 # %% ../nbs/00_core.ipynb #d24c2e09
 class FerError(Exception):
@@ -25,6 +26,10 @@ class ConfigError(FerError):
     "An unknown setting, a value of the wrong type, or an unknown recipe or model name."
 
 # %% ../nbs/00_core.ipynb #20f995b4
+def _printable(msg:str) -> str:
+    "`msg` on one line: newlines, tabs and other control characters escaped as Python writes them (`\\n`)."
+    return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in str(msg))
+
 @contextlib.contextmanager
 def cli_errors(prog:str=None, # name shown before the message; defaults to the running script's name
               ):
@@ -36,11 +41,11 @@ def cli_errors(prog:str=None, # name shown before the message; defaults to the r
     except (FerError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
         msg = str(e)
         if isinstance(e, OSError) and e.filename is not None: msg = f"{e.filename}: {e.strerror or e}"
-        print(f"{prog}: error: {msg}", file=sys.stderr); raise SystemExit(2)
+        print(f"{prog}: error: {_printable(msg)}", file=sys.stderr); raise SystemExit(2)
     except SystemExit: raise
     except Exception as e:
         if os.environ.get('FER_DEBUG'): raise
-        print(f"{prog}: internal error: {type(e).__name__}: {e} (set FER_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(f"{prog}: internal error: {type(e).__name__}: {_printable(e)} (set FER_DEBUG=1 for the traceback)", file=sys.stderr)
         raise SystemExit(1)
 
 # %% ../nbs/00_core.ipynb #795b95a8
@@ -74,15 +79,38 @@ def save_torch(obj, path):
     import torch
     with atomic_write(path, 'wb') as f: torch.save(obj, f)
 
+# %% ../nbs/00_core.ipynb #d985c3ce
+_PARTIAL = re.compile(r'\..+\.[a-z0-9_]{8}\.tmp')   # the names `atomic_write`'s `mkstemp` gives: .<name>.XXXXXXXX.tmp
+
+def remove_partial_writes(folder, # a folder fer_nbdev writes into (a run folder, say)
+                         ) -> list:
+    "Delete the temporary files that `atomic_write` leaves in `folder` when its process is killed mid-write; their names."
+    folder, gone = Path(folder), []
+    if not folder.is_dir(): return gone
+    for p in sorted(folder.iterdir()):
+        if _PARTIAL.fullmatch(p.name) and p.is_file() and not p.is_symlink():
+            with contextlib.suppress(FileNotFoundError): p.unlink()
+            gone.append(p.name)
+    return gone
+
 # %% ../nbs/00_core.ipynb #eff7df77
 def default_device(device:str=None, # 'cuda', 'mps', 'cpu', 'cuda:1'...; None picks the best available
                   ):
-    "The torch device to use: `device` if given, else cuda, then mps, then cpu."
+    "The torch device to use: `device` if given (`ConfigError` if unknown or absent here), else cuda, then mps, then cpu."
     import torch
-    if device not in (None, '', 'auto'): return torch.device(device)
-    if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
-    return torch.device('cpu')
+    mps = lambda: getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
+    if device in (None, '', 'auto'):
+        return torch.device('cuda' if torch.cuda.is_available() else 'mps' if mps() else 'cpu')
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError, ValueError): d = None
+    if d is None or d.type not in ('cpu', 'cuda', 'mps'):
+        raise ConfigError(f"device {device!r}: unknown device; use cpu, cuda, cuda:N or mps")
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r}: CUDA is not available on this machine; use cpu")
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise ConfigError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if d.type == 'mps' and not mps(): raise ConfigError(f"device {device!r}: MPS is not available on this machine; use cpu")
+    return d
 
 def set_seed(seed:int=0):
     "Seed python, numpy and torch (all devices) for reproducible runs."
@@ -104,3 +132,41 @@ def find_fer2013(path=None, # explicit path; returned as is when given
         for cand in (d/'shared'/'data'/'fer2013.tar.xz', d/'data'/'fer2013.tar.xz'):
             if cand.exists(): return cand
     return None
+
+# %% ../nbs/00_core.ipynb #23505e44
+def _kind(mode:int) -> str:
+    return ('a named pipe (FIFO)' if stat.S_ISFIFO(mode) else 'a character device' if stat.S_ISCHR(mode) else
+            'a block device' if stat.S_ISBLK(mode) else 'a socket' if stat.S_ISSOCK(mode) else
+            'a folder' if stat.S_ISDIR(mode) else 'not a regular file')
+
+def check_regular_file(path, # the file (or folder) the user named
+                       folder:bool=False, # also accept a folder
+                       error:type=None, # the `FerError` subclass to raise; default `DataError`
+                      ) -> Path:
+    "`path` as a `Path` if it is a regular file (or a folder, when `folder`); else one line saying what it is."
+    p, error = Path(path), error or DataError
+    try: mode = p.stat().st_mode   # follows links: a link to /dev/zero is a device
+    except FileNotFoundError: raise error(f"{_printable(p)}: no such file" + (" or folder" if folder else '')) from None
+    except OSError as e: raise error(f"{_printable(p)}: cannot be read ({e.strerror or e})") from None
+    if stat.S_ISREG(mode) or (folder and stat.S_ISDIR(mode)): return p
+    want = 'a regular file or a folder' if folder else 'a regular file'
+    raise error(f"{_printable(p)}: is {_kind(mode)}, not {want}")
+
+# %% ../nbs/00_core.ipynb #4eac9544
+def to_8bit(im, # a PIL image of any mode
+           ):
+    "`im` as an 8-bit PIL image of mode L, RGB or RGBA, high-bit-depth samples scaled by their range (never clipped)."
+    import numpy as np
+    from PIL import Image
+    if im.mode in ('L', 'RGB', 'RGBA'): return im
+    if im.mode.startswith('I') or im.mode == 'F':
+        a = np.asarray(im.convert('F') if im.mode == 'F' else im.convert('I'), dtype=np.float64)
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = (a.min(), a.max()) if a.size else (0.0, 0.0)
+        if im.mode == 'F' and lo >= 0 and hi <= 1: a = a * 255
+        elif im.mode != 'F' and lo >= 0 and hi <= 65535: a = a / 257          # 16-bit range 0..65535 -> 0..255
+        else: a = (a - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(a)
+        return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), 'L')
+    if im.mode == '1': return im.convert('L')
+    if im.mode in ('LA', 'PA', 'RGBa') or (im.mode == 'P' and 'transparency' in im.info): return im.convert('RGBA')
+    return im.convert('RGB')

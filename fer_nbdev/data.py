@@ -4,18 +4,19 @@
 
 # %% ../nbs/01_data.ipynb #e5336343
 from __future__ import annotations
-import os, io, re, csv, math, time, zipfile, tarfile, hashlib, warnings
+import os, io, re, csv, math, stat, time, zipfile, tarfile, hashlib, warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse
-from .core import DataError, ConfigError, cli_errors, save_json, save_torch, atomic_write, cache_dir, find_fer2013
+from .core import DataError, ConfigError, cli_errors, save_json, save_torch, atomic_write, cache_dir, find_fer2013, \
+    check_regular_file, to_8bit
 
 # %% auto #0
 __all__ = ['FER2013_CLASSES', 'CSV_CLASSES', 'SPLITS', 'SUBSETS', 'FER_PREFIXES', 'USAGES', 'SPLIT_FOLDERS', 'IMAGE_EXTS',
-           'FaceData', 'stratified_split', 'synthetic_faces', 'write_faces', 'load_faces', 'inspect_faces',
-           'format_inspection', 'fer_inspect']
+           'MAX_IMAGE_BYTES', 'MAX_CSV_BYTES', 'FaceData', 'stratified_split', 'synthetic_faces', 'write_faces',
+           'load_faces', 'inspect_faces', 'format_inspection', 'fer_inspect']
 
 # %% ../nbs/01_data.ipynb #3f7c9926
 FER2013_CLASSES = ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise') # folder order = our label ids 0..6
@@ -180,6 +181,19 @@ def write_faces(data:FaceData, # the faces to write
 # %% ../nbs/01_data.ipynb #268f2fe6
 _HIDDEN = {'__macosx', 'thumbs.db', 'desktop.ini', '$recycle.bin', 'system volume information'}
 _TAR_SUFFIXES = ('.tar', '.tar.gz', '.tgz', '.tar.xz', '.txz', '.tar.bz2', '.tbz2', '.tbz')
+MAX_IMAGE_BYTES = 64 << 20 # the most one image file (or archive member) may hold, uncompressed
+MAX_CSV_BYTES = 2 << 30    # the most a CSV of faces may hold (FER-2013's is 287 MB)
+
+def _limit(rel:str) -> int:
+    "The most bytes `rel` may hold: a CSV's limit, an image's, or 0 for a file the reader never needs."
+    n = rel.lower()
+    return MAX_CSV_BYTES if n.endswith('.csv') else MAX_IMAGE_BYTES if n.endswith(IMAGE_EXTS) or '.' not in n.rsplit('/', 1)[-1] else 0
+
+def _too_big(size:int, rel:str) -> str:
+    "Why file `rel` of `size` bytes is not read."
+    if not _limit(rel): return 'not an image (not an image file name); not read'
+    what = 'a CSV' if rel.lower().endswith('.csv') else 'one image'
+    return f'{size:,} bytes uncompressed, more than the {_limit(rel) >> 20:,} MB allowed for {what}; not read'
 
 def _hidden(rel:str) -> bool: return any(p.startswith('.') or p.lower() in _HIDDEN for p in rel.split('/'))
 def _norm(name:str) -> str: return '/'.join(p for p in str(name).replace('\\', '/').split('/') if p not in ('', '.'))
@@ -198,7 +212,7 @@ def _walk(root:Path):
 class _Tree:
     "The files and folders of a folder, zip or tar archive (relative posix paths), and how to read each file."
     def __init__(self, path:Path):
-        self.path, self.prefix, self._zip, self._bytes, self._names = path, '', None, {}, {}
+        self.path, self.prefix, self._zip, self._bytes, self._names, self._sizes = path, '', None, {}, {}, {}
         try:
             if path.is_dir(): self.kind = 'folder'; files, dirs = _walk(path)
             elif self._is_zip(): self.kind = 'zip'; files, dirs = self._list_zip()
@@ -226,7 +240,7 @@ class _Tree:
             n = _norm(info.filename)
             if not n or _hidden(n): continue
             if info.is_dir(): dirs.add(n)
-            else: files.append(n); self._names[n] = info.filename
+            else: files.append(n); self._names[n] = info.filename; self._sizes[n] = info.file_size
         return sorted(files), dirs
 
     def _list_tar(self):
@@ -236,7 +250,9 @@ class _Tree:
                 n = _norm(m.name)
                 if not n or _hidden(n): continue
                 if m.isdir(): dirs.add(n)
-                elif m.isfile(): files.append(n); self._bytes[n] = t.extractfile(m).read()
+                elif m.isfile():   # only images and CSVs within their limit are read; the rest is skipped unread
+                    files.append(n); self._sizes[n] = m.size
+                    if m.size <= _limit(n): self._bytes[n] = t.extractfile(m).read()
         return sorted(files), dirs
 
     def where(self, rel:str='') -> str:
@@ -246,9 +262,18 @@ class _Tree:
         return f'{self.path}:{full}' if full else str(self.path)
 
     def read(self, rel:str) -> bytes:
+        "The bytes of file `rel`; `DataError` for a file too large for what it is, or not a regular file."
         full = self.prefix + rel
-        if self.kind == 'folder': return (self.path/full).read_bytes()
-        if self.kind == 'zip': return self._zip.read(self._names[full])
+        if self.kind == 'folder':
+            p = check_regular_file(self.path/full)   # a FIFO named x.jpg would block forever
+            size = p.stat().st_size
+        else: size = self._sizes[full]
+        if size > _limit(rel): raise DataError(f'{self.where(rel)}: {_too_big(size, rel)}')
+        if self.kind == 'folder': return p.read_bytes()
+        if self.kind == 'zip':   # the size in a zip's directory is a claim: never decompress past the limit
+            with self._zip.open(self._names[full]) as f: b = f.read(_limit(rel) + 1)
+            if len(b) > _limit(rel): raise DataError(f'{self.where(rel)}: {_too_big(len(b), rel)}')
+            return b
         return self._bytes[full]
 
     def strip_top(self):
@@ -275,6 +300,7 @@ def _decode(b:bytes, size:int):
         if im.format == 'JPEG' and min(w, h) >= 2 * size: im.draft('L', (size, size))
         im.load()
         if 'exif' in im.info: im = ImageOps.exif_transpose(im)
+        im = to_8bit(im)   # 16-bit, int and float samples scaled by their range, never clipped
         if im.mode != 'L': im = im.convert('L')
         if im.size != (size, size): im = im.resize((size, size), Image.Resampling.BILINEAR)
         return np.asarray(im, dtype=np.uint8), mode, f'{w}x{h}'
@@ -290,10 +316,12 @@ def _image_problem(e:Exception) -> str:
 class _Bad:
     "Collects skippable problems: raises at the first one unless lenient, else counts them."
     def __init__(self, lenient:bool): self.lenient, self.n, self.items = lenient, 0, []
-    def __call__(self, where:str, problem:str, n:int=1):
-        if not self.lenient: raise DataError(f'{where}: {problem} (lenient=True or --lenient skips bad files)')
+    def __call__(self, where:str, problem:str, n:int=1): self.add(f'{where}: {problem}', n)
+    def add(self, msg:str, n:int=1):
+        "Record a problem whose message `msg` already names the file."
+        if not self.lenient: raise DataError(f'{msg} (lenient=True or --lenient skips bad files)')
         self.n += n
-        if len(self.items) < 100: self.items.append(f'{where}: {problem}')
+        if len(self.items) < 100: self.items.append(msg)
 
 def _is_image_name(f:str) -> bool: return f.lower().endswith(IMAGE_EXTS)
 
@@ -360,6 +388,7 @@ def _read_images(tree:_Tree, size:int, bad:_Bad) -> dict:
         warnings.simplefilter('ignore')
         for j, (rel, _, _) in enumerate(items):
             try: b = tree.read(rel)
+            except DataError as e: bad.add(str(e)); continue
             except Exception as e: bad(tree.where(rel), f'cannot read ({_one_line(e)})'); continue
             try: images[j], mode, wh = _decode(b, size)
             except Exception as e: bad(tree.where(rel), _image_problem(e)); continue
@@ -413,7 +442,17 @@ def _read_csv(b:bytes, where:str, name:str, size:int, bad:_Bad) -> dict:
                           sizes={f'{side}x{side}': len(imgs)} if imgs else {}, modes={'L': len(imgs)} if imgs else {}))
 
 # %% ../nbs/01_data.ipynb #4f561500
-_CACHE_FORMAT, _CACHE_VERSION = 'fer_nbdev.faces', 1
+_CACHE_FORMAT, _CACHE_VERSION = 'fer_nbdev.faces', 2  # 2: 16-bit images scaled, not clipped
+
+def _hash_file(h, path:Path):
+    "Feed a regular file's size and bytes to `h` in chunks (bounded memory); only a marker for anything else."
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode): h.update(f'<not a regular file {st.st_mode:o}>'.encode()); return
+        h.update(f'{st.st_size}\0'.encode())
+        with open(path, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+    except OSError: h.update(b'<unreadable>')
 
 def _content_hash(path:Path) -> str:
     "sha256 of a file's bytes, or of a folder's (non-hidden) relative paths and file bytes."
@@ -421,13 +460,8 @@ def _content_hash(path:Path) -> str:
     if path.is_dir():
         files, dirs = _walk(path)
         h.update(('\n'.join(sorted(dirs)) + '\0').encode())
-        for rel in files:
-            try: b = (path/rel).read_bytes()
-            except OSError: b = b'<unreadable>'
-            h.update(f'{rel}\0{len(b)}\0'.encode()); h.update(b)
-    else:
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+        for rel in files: h.update(f'{rel}\0'.encode()); _hash_file(h, path/rel)
+    else: _hash_file(h, path)
     return h.hexdigest()
 
 def _cache_read(f:Path, key:str, size:int):
@@ -445,6 +479,7 @@ def _cache_read(f:Path, key:str, size:int):
 def _read_source(path:Path, size:int, lenient:bool) -> dict:
     bad = _Bad(lenient)
     if path.is_file() and path.name.lower().endswith('.csv'):
+        if path.stat().st_size > MAX_CSV_BYTES: raise DataError(f'{path}: {_too_big(path.stat().st_size, path.name)}')
         raw = _read_csv(path.read_bytes(), str(path), path.name, size, bad)
     else:
         tree = _Tree(path)
@@ -485,7 +520,7 @@ def load_faces(path, # Kaggle folder, .zip/.tar(.gz/.xz) archive, challenge .csv
     t0 = time.perf_counter()
     if path is None: raise DataError('no dataset given and FER-2013 not found: pass a path or set $FER2013')
     path = Path(path).expanduser()
-    if not path.exists(): raise DataError(f'{path}: no such file or folder')
+    check_regular_file(path, folder=True)   # /dev/zero or a FIFO would hang the hash and the reader
     if not isinstance(size, int) or not 8 <= size <= 1024: raise ConfigError(f'size={size!r} must be an integer in 8..1024')
     if not 0 < val_frac < 0.5: raise ConfigError(f'val_frac={val_frac!r} must be in (0, 0.5)')
     raw, status, cfile = None, 'off', None

@@ -4,35 +4,78 @@
 
 # %% ../nbs/08_detect.ipynb #09a64808
 from __future__ import annotations
-import math, fnmatch
+import io, re, math, fnmatch, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from .core import FerError, DataError, ConfigError
+from .core import FerError, DataError, ConfigError, check_regular_file, to_8bit
 
 # %% auto #0
-__all__ = ['COLORS', 'DEFAULT_DETECTOR', 'load_image', 'sample_photo', 'face_grid', 'register_detector', 'list_detectors',
-           'create_detector', 'Detector', 'YuNetDetector', 'HaarDetector', 'MTCNNDetector', 'face_crops']
+__all__ = ['COLORS', 'MAX_PIXELS', 'DEFAULT_DETECTOR', 'ImageTooLarge', 'open_image', 'load_image', 'sample_photo', 'face_grid',
+           'register_detector', 'list_detectors', 'create_detector', 'Detector', 'YuNetDetector', 'HaarDetector',
+           'MTCNNDetector', 'face_crops']
 
 # %% ../nbs/08_detect.ipynb #d0bbe2fb
 COLORS = ('rgb', 'bgr', 'gray')
+MAX_PIXELS = 40_000_000  # the largest photo read by default (width x height): 120 MB as RGB
 
-def load_image(x, # a path (str or Path), a PIL image, or a numpy array [H, W], [H, W, 3] or [H, W, 4]
-               color:str='rgb', # channel order of an array: 'rgb', 'bgr' or 'gray' (ignored for paths and PIL images)
+class ImageTooLarge(DataError):
+    "An image with more pixels than allowed, refused from its header before decoding."
+
+_SWAPS = (5, 6, 7, 8)  # EXIF orientations that turn the photo by 90 degrees
+
+def _upright(im, orientation):
+    "`im` turned as its EXIF `orientation` says, without a copy when it says nothing (`ImageOps.exif_transpose` always copies)."
+    from PIL import Image
+    T = Image.Transpose
+    how = {2: T.FLIP_LEFT_RIGHT, 3: T.ROTATE_180, 4: T.FLIP_TOP_BOTTOM, 5: T.TRANSPOSE, 6: T.ROTATE_270, 7: T.TRANSVERSE,
+           8: T.ROTATE_90}.get(orientation)
+    return im if how is None else im.transpose(how)
+
+def open_image(src, # a path (str or Path) or the bytes of an image file
+               max_pixels:int=MAX_PIXELS, # refuse images with more pixels than this (`ImageTooLarge`), checked before decoding
+               max_side:int=None, # decode to about this longer side (between it and twice it); None: full size
+               name:str=None, # how messages name `src`; default: the path, or 'image' for bytes
+              ) -> tuple[np.ndarray, tuple]:
+    "A photo as RGB uint8 `[H, W, 3]` (EXIF-rotated, 8-bit, maybe decoded smaller) and its full size `(width, height)` upright."
+    from PIL import Image, UnidentifiedImageError
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        name = name or 'image'
+        if not len(src): raise DataError(f"{name}: empty file")
+        fp = io.BytesIO(src)
+    else: fp = check_regular_file(src); name = name or str(fp)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # our own limit below says it in one line
+            with Image.open(fp) as im:
+                w, h = im.size
+                if w * h > max_pixels:
+                    raise ImageTooLarge(f"{name}: image is {w}x{h} = {w * h:,} pixels; the limit is {max_pixels:,}")
+                if max_side and max(w, h) > max_side and im.format == 'JPEG':
+                    s = max_side / max(w, h); im.draft('RGB', (math.ceil(w * s), math.ceil(h * s)))  # decode at 1/2..1/8
+                im.load()
+                turn = im.getexif().get(0x0112)
+                if turn in _SWAPS: w, h = h, w
+                im = to_8bit(im)
+                if max_side and max(im.size) >= 2 * max_side: im = im.reduce(max(im.size) // max_side)  # before any copy
+                a = np.asarray(_upright(im, turn).convert('RGB'))
+    except ImageTooLarge: raise
+    except Image.DecompressionBombError as e:   # Pillow refuses its own limit at open; its message has the pixel count
+        n = next(iter(re.findall(r'\d+', str(e))), None)
+        raise ImageTooLarge(f"{name}: image is {int(n):,} pixels; the limit is {max_pixels:,}" if n else
+                            f"{name}: image has over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; the limit is {max_pixels:,}") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, TypeError) as e:
+        raise DataError(f"{name}: not a readable image ({type(e).__name__}: {str(e)[:80]})") from None
+    return np.ascontiguousarray(a), (w, h)
+
+def load_image(x, # a path (str or Path), the bytes of an image file, a PIL image, or a numpy array [H, W], [H, W, 3] or [H, W, 4]
+               color:str='rgb', # channel order of an array: 'rgb', 'bgr' or 'gray' (ignored for files and PIL images)
+               max_pixels:int=MAX_PIXELS, # for files and bytes: refuse larger images (see `open_image`)
               ) -> np.ndarray:
     "The image as a contiguous uint8 RGB array `[H, W, 3]`; `DataError` naming the file if it cannot be read."
-    from PIL import Image, ImageOps
     if color not in COLORS: raise ConfigError(f"unknown color {color!r}; choose one of {', '.join(COLORS)}")
-    if isinstance(x, (str, Path)):
-        p = Path(x)
-        if not p.exists(): raise DataError(f"{p}: no such file")
-        if p.is_dir(): raise DataError(f"{p}: is a folder, not an image")
-        try:
-            with Image.open(p) as im:
-                im = ImageOps.exif_transpose(im); im.load(); x = im.convert('RGB')
-        except Exception as e:
-            raise DataError(f"{p}: not a readable image ({type(e).__name__}: {str(e)[:80]})") from None
-    if hasattr(x, 'convert') and hasattr(x, 'size'): return np.ascontiguousarray(np.asarray(x.convert('RGB')))
+    if isinstance(x, (str, Path, bytes, bytearray, memoryview)): return open_image(x, max_pixels)[0]
+    if hasattr(x, 'convert') and hasattr(x, 'size'): return np.ascontiguousarray(np.asarray(to_8bit(x).convert('RGB')))
     if isinstance(x, torch.Tensor): x = x.detach().cpu().numpy()
     if not isinstance(x, np.ndarray): raise DataError(f"cannot read an image from a {type(x).__name__}")
     a = x
@@ -110,7 +153,9 @@ def create_detector(name:str=None, # a registered name (see `list_detectors`); N
 def _import(module:str, pip:str):
     import importlib
     try: return importlib.import_module(module)
-    except ImportError: raise ConfigError(f"this detector needs the {pip!r} package: pip install '{pip}'") from None
+    except ImportError:
+        arg = f"'{pip}'" if any(c in pip for c in '<>| ') else pip   # quoted only where a shell needs it
+        raise ConfigError(f"this detector is optional and needs a package that is not installed: pip install {arg}") from None
 
 class Detector:
     "Base class: subclasses implement `_detect(rgb) -> list of faces` on an image no larger than `max_size`."
@@ -181,7 +226,7 @@ class MTCNNDetector(Detector):
     "MTCNN from `facenet-pytorch==2.5.3` (weights inside the wheel): boxes, scores and five landmarks."
     def __init__(self, score_thresh:float=0.9, max_size:int=960, device='cpu', min_face_size:int=20):
         super().__init__(score_thresh, max_size)
-        fp = _import('facenet_pytorch', 'facenet-pytorch==2.5.3')
+        fp = _import('facenet_pytorch', 'facenet-pytorch==2.5.3')   # optional: not in the runtime requirements
         self._m = fp.MTCNN(keep_all=True, device=device, min_face_size=min_face_size)
     def _detect(self, rgb):
         with torch.inference_mode(): boxes, probs, lms = self._m.detect(rgb, landmarks=True)

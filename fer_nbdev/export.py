@@ -32,6 +32,11 @@ class FoldedModel(nn.Module):
         t = float(self.cfg.get('temperature', 1.0))
         return (self.model(preprocess(x, self.cfg)) / t).softmax(-1)
 
+def _opsets() -> tuple:
+    "The ONNX opsets this torch's exporter writes (lowest, highest)."
+    try: from torch.onnx import _constants as c; return c.ONNX_MIN_OPSET, c.ONNX_MAX_OPSET
+    except (ImportError, AttributeError): return 7, 20
+
 def export_onnx(checkpoint, # a checkpoint from `save_checkpoint` / `fer_train`
                 out=None, # the .onnx file to write; default: the checkpoint's path with suffix .onnx (.int8.onnx)
                 opset:int=17, # ONNX opset version
@@ -40,17 +45,21 @@ def export_onnx(checkpoint, # a checkpoint from `save_checkpoint` / `fer_train`
     "Write `checkpoint` as an ONNX file taking grey levels 0..255 `[N,1,H,W]` and returning probabilities; checked with onnx.checker."
     from fer_nbdev.models import load_checkpoint
     onnx, _ = _onnx()
+    lo, hi = _opsets()
+    if not isinstance(opset, int) or not lo <= opset <= hi: raise ConfigError(f"opset {opset}: this torch exports opsets {lo} to {hi}")
     model, meta = load_checkpoint(checkpoint, device='cpu')
     ckpt = Path(checkpoint)
     out = Path(out) if out else ckpt.with_suffix('.int8.onnx' if quantize else '.onnx')
     C, H, W = model.fer_cfg['input_size']
     folded = FoldedModel(model).eval()
     buf = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
+    with warnings.catch_warnings(), torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):  # no graph dumps
         warnings.simplefilter('ignore')
-        torch.onnx.export(folded, torch.full((2, 1, H, W), 128.0), buf, dynamo=False, opset_version=opset,
-                          input_names=['faces'], output_names=['probs'],
-                          dynamic_axes={'faces': {0: 'batch'}, 'probs': {0: 'batch'}})
+        try: torch.onnx.export(folded, torch.full((2, 1, H, W), 128.0), buf, dynamo=False, opset_version=opset,
+                               input_names=['faces'], output_names=['probs'],
+                               dynamic_axes={'faces': {0: 'batch'}, 'probs': {0: 'batch'}})
+        except Exception as e:   # an operator this opset lacks: the exporter's message starts with it, then dumps the graph
+            raise ConfigError(f"{ckpt}: cannot be exported at opset {opset} ({type(e).__name__}: {str(e).splitlines()[0][:160]})") from None
     m = onnx.load_from_string(buf.getvalue())
     props = dict(classes=json.dumps(list(meta['classes'])), input_size=json.dumps([1, H, W]),
                  model_input_size=json.dumps(list(model.fer_cfg['input_size'])),

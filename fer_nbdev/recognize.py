@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_recognize.ipynb #39902ab4
 from __future__ import annotations
-import sys, re, csv, glob, json
+import sys, re, csv, glob, json, contextlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ from .core import FerError, DataError, cli_errors, atomic_write, save_json, defa
 from .detect import load_image, create_detector, face_crops
 
 # %% auto #0
-__all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'predict_files', 'fer_predict']
+__all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'out_errors', 'predict_files', 'fer_predict']
 
 # %% ../nbs/09_recognize.ipynb #6c657cbe
 def default_weights() -> Path:
@@ -126,22 +126,30 @@ def annotate(image, # path, PIL image or array (RGB)
     return im
 
 # %% ../nbs/09_recognize.ipynb #f38cdbe8
-def _is_output(q:Path, out:Path, folder:Path) -> bool:
-    "Is `q` something fer_predict wrote into `out` (or anything inside `out`, when `out` is a subfolder of the scanned folder)?"
-    r = q.resolve()
-    if out != folder.resolve() and out in r.parents: return True
-    return r.parent == out and (q.name in ('faces.json', 'faces.csv') or re.fullmatch(r'.*_fer(_\d+)?(\.cards)?', q.stem) is not None)
+def _manifest(out:Path) -> set:
+    "Names of the files fer_predict wrote in `out`, as its faces.json lists them; `FerError` if a faces.json there is not fer_predict's."
+    p = out / 'faces.json'
+    if not p.exists(): return set()
+    try: s = json.loads(p.read_text(encoding='utf-8'))
+    except (OSError, ValueError): s = None
+    if not (isinstance(s, dict) and isinstance(s.get('images'), list) and 'classes' in s):
+        raise FerError(f"{p}: exists and was not written by fer_predict; choose another --out (it is never replaced)")
+    names = {'faces.json'} | set(s.get('written') or ['faces.csv'])  # a faces.json from before the list: its faces.csv too
+    for im in s['images']:                                           # ... and the outputs it names per image
+        if isinstance(im, dict): names |= {Path(im[k]).name for k in ('annotated', 'cards') if isinstance(im.get(k), str)}
+    return {n for n in names if isinstance(n, str) and n == Path(n).name}
 
-def _expand(paths, out:Path):
-    "Files from paths, folders and globs, in order, without duplicates or files under `out`; plus errors for unmatched args."
+def _expand(paths, out:Path, ours:set=frozenset()):
+    "Files from paths, folders and globs, in order, without duplicates or the files `ours` names in `out`; plus errors for unmatched args."
     files, errors, folder = [], [], False
     out = out.resolve()
+    mine = lambda q: q.name in ours and q.resolve().parent == out
     for p in paths:
         p = str(p); P = Path(p)
         if P.is_dir():
             folder = True
             found = sorted(q for q in P.rglob('*') if q.is_file() and not any(s.startswith('.') for s in q.relative_to(P).parts)
-                           and not _is_output(q, out, P))
+                           and not mine(q))
             if not found: errors.append((p, f"{p}: no files in this folder"))
             files += found
         elif P.exists(): files.append(P)
@@ -157,10 +165,19 @@ def _expand(paths, out:Path):
         if r not in seen: seen.add(r); uniq.append(f)
     return uniq, errors, folder
 
-def _out_name(f:Path, out:Path, used:set, inputs:set) -> Path:
+@contextlib.contextmanager
+def out_errors(out, # the output folder the user named (--out)
+              ):
+    "Report a failed write in `out` as one `FerError` naming `out`, not the temporary file `atomic_write` was making."
+    try: yield
+    except OSError as e: raise FerError(f"{out}: cannot write the outputs here ({e.strerror or type(e).__name__})") from None
+
+def _out_name(f:Path, out:Path, used:set, inputs:set, ours:set=frozenset(), cards:bool=False) -> Path:
+    "`<stem>_fer.jpg|png` in `out`, or `<stem>_fer_2...` when that is taken: by this run, an input, or a file fer_predict did not write."
     ext = '.jpg' if f.suffix.lower() in ('.jpg', '.jpeg') else '.png'
+    free = lambda q: q.resolve() not in used and q.resolve() not in inputs and (q.name in ours or not q.exists())
     q, k = out / f"{f.stem}_fer{ext}", 1
-    while q.resolve() in used or q.resolve() in inputs: k += 1; q = out / f"{f.stem}_fer_{k}{ext}"
+    while not (free(q) and (not cards or free(q.with_name(f'{q.stem}.cards.png')))): k += 1; q = out / f"{f.stem}_fer_{k}{ext}"
     used.add(q.resolve()); return q
 
 # %% ../nbs/09_recognize.ipynb #631a7266
@@ -189,7 +206,10 @@ def predict_files(paths:list, # image files, folders and glob patterns
     if isinstance(paths, (str, Path)): paths = [paths]
     out = Path(out)
     if out.exists() and not out.is_dir(): raise FerError(f"{out}: --out must be a folder, and this is a file")
-    files, errors, folder = _expand(paths, out)
+    ours = _manifest(out) if out.is_dir() else set()
+    if csv_out and (out / 'faces.csv').exists() and 'faces.csv' not in ours:
+        raise FerError(f"{out / 'faces.csv'}: exists and was not written by fer_predict; choose another --out (it is never replaced)")
+    files, errors, folder = _expand(paths, out, ours)
     rec = recognizer or Recognizer(checkpoint, detector=detector, device=device, batch_size=batch_size)
     err = err or (lambda m: tqdm.write(m, file=sys.stderr))
     for _, m in errors: err(f"fer_predict: error: {m}")
@@ -205,28 +225,31 @@ def predict_files(paths:list, # image files, folders and glob patterns
             if not ok: continue
             results = rec.predict([a for _, a in ok], detect=detect)
             for (f, a), faces in zip(ok, results):
-                q = _out_name(f, out, used, inputs)
-                with atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
+                q = _out_name(f, out, used, inputs, ours, cards=cards and bool(faces))
+                with out_errors(out), atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
                 extra = {}
                 if cards and faces:
                     from fer_nbdev.viz import plot_face_cards, save_figure   # here: viz imports matplotlib
                     fig = plot_face_cards(a, faces, rec.classes, margin=rec.margin if detect else 0.0)
-                    extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
+                    with out_errors(out): extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
                 images.append(dict(path=str(f), annotated=str(q), width=int(a.shape[1]), height=int(a.shape[0]), faces=faces, **extra))
                 if faces: say(f"{f}: {len(faces)} face{'s' * (len(faces) > 1)}: " + ', '.join(f"{x['label']} {x['confidence']:.2f}" for x in faces))
                 else: say(f"{f}: no face found")
                 bar.update(1)
     finally: bar.close()
+    written = ['faces.json'] + (['faces.csv'] if csv_out else [])
+    mine = sorted({n for n in ours if (out / n).exists()} | set(written)
+                  | {Path(im[k]).name for im in images for k in ('annotated', 'cards') if k in im})
     summary = dict(checkpoint=rec.checkpoint, detector=(rec.detector_name or 'yunet') if detect else None, classes=rec.classes,
-                   images=images, errors=[dict(path=p, error=m) for p, m in errors])
-    out.mkdir(parents=True, exist_ok=True)
-    save_json(summary, out / 'faces.json'); written = [out / 'faces.json']
-    if csv_out:
-        with atomic_write(out / 'faces.csv', 'w') as fh: csv.writer(fh).writerows(_csv_rows(images, rec.classes))
-        written.append(out / 'faces.csv')
+                   images=images, errors=[dict(path=p, error=m) for p, m in errors], written=mine)
     n_faces = sum(len(im['faces']) for im in images)
+    if not images:   # every input failed: nothing is written, not even an empty faces.json
+        log(f"0 images; {len(errors)} input{'s' * (len(errors) != 1)} failed; nothing written"); return summary
+    with out_errors(out): save_json(summary, out / 'faces.json')
+    if csv_out:
+        with out_errors(out), atomic_write(out / 'faces.csv', 'w') as fh: csv.writer(fh).writerows(_csv_rows(images, rec.classes))
     log(f"{len(images)} image{'s' * (len(images) != 1)}, {n_faces} face{'s' * (n_faces != 1)}"
-        + (f"; {len(errors)} input{'s' * (len(errors) != 1)} failed" if errors else '') + f"; wrote {', '.join(map(str, written))}")
+        + (f"; {len(errors)} input{'s' * (len(errors) != 1)} failed" if errors else '') + f"; wrote {', '.join(str(out / w) for w in written)}")
     return summary
 
 # %% ../nbs/09_recognize.ipynb #685ae911
@@ -237,7 +260,7 @@ def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", st
                 csv:bool=False, # also write faces.csv, one row per face
                 cards:bool=False, # also write <name>_fer.cards.png per photo with faces: each face's crop beside its probabilities
                 no_detect:bool=False, # every image is already a cropped face (e.g. FER-2013's 48x48 images)
-                detector:str=None, # face detector: yunet (default), mtcnn or haar
+                detector:str=None, # face detector: yunet (default), haar, or mtcnn (optional: pip install facenet-pytorch==2.5.3)
                 device:str=None, # cuda, mps, cpu... (default: the best available)
                 batch_size:int=64, # faces per forward pass
                 backend:str='torch', # torch, or onnx: the classifier on ONNX Runtime (a checkpoint is exported once, cached)

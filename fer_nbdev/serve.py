@@ -4,11 +4,12 @@
 
 # %% ../nbs/12_serve.ipynb #27234cb0
 from __future__ import annotations
-import io, json, time, queue, base64, asyncio, binascii, threading, warnings
+import io, os, sys, json, time, queue, base64, socket, asyncio, binascii, threading, weakref
 from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse
-from .core import FerError, ConfigError, cli_errors
+from .core import FerError, DataError, ConfigError, cli_errors
+from .detect import open_image, ImageTooLarge, MAX_PIXELS
 
 # %% auto #0
 __all__ = ['PAGE', 'HTTPError', 'decode_image', 'decode_base64', 'Batcher', 'create_app', 'fer_serve']
@@ -19,25 +20,24 @@ class HTTPError(FerError):
     def __init__(self, status:int, msg:str): super().__init__(msg); self.status = status
 
 def decode_image(data:bytes, # the uploaded file's bytes
-                 max_pixels:int=40_000_000, # refuse images with more pixels than this (413)
-                ) -> np.ndarray:
-    "RGB uint8 `[H, W, 3]` from image bytes; `HTTPError` 413 for too many pixels, 422 for anything not an image."
-    from PIL import Image, UnidentifiedImageError
+                 max_pixels:int=MAX_PIXELS, # refuse images with more pixels than this (413)
+                 max_side:int=None, # decode to about this longer side (see `detect.open_image`); None: full size
+                ) -> tuple[np.ndarray, tuple]:
+    "RGB uint8 `[H, W, 3]` and the full `(width, height)` from image bytes; `HTTPError` 413 for too many pixels, 422 for anything not an image."
     if not data: raise HTTPError(422, "empty image")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('error', Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                w, h = im.size
-                if w * h > max_pixels:
-                    raise HTTPError(413, f"image is {w}x{h} = {w * h} pixels; the limit is {max_pixels}")
-                im.load()
-                return np.asarray(im.convert('RGB'))
-    except HTTPError: raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise HTTPError(413, f"image too large: {e}") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
-        raise HTTPError(422, f"not a readable image ({type(e).__name__})") from None
+    try: return open_image(data, max_pixels, max_side, name='upload')
+    except ImageTooLarge as e: raise HTTPError(413, str(e)) from None
+    except DataError as e: raise HTTPError(422, str(e)) from None
+    finally: _trim()
+
+def _trim():
+    "Give freed heap memory back to the system (glibc only): a big decode's pages would otherwise stay with the process."
+    global _malloc_trim
+    if _malloc_trim is None:
+        try: import ctypes; _malloc_trim = ctypes.CDLL('libc.so.6').malloc_trim
+        except (OSError, AttributeError): _malloc_trim = False
+    if _malloc_trim: _malloc_trim(0)
+_malloc_trim = None
 
 def decode_base64(s, # base64 text, optionally a data URL 'data:image/png;base64,...'
                  ) -> bytes:
@@ -99,6 +99,14 @@ def _jsonable(o):
     if isinstance(o, np.integer): return int(o)
     return o
 
+def _rescale(face:dict, sx:float, sy:float) -> dict:
+    "`face` with its box and landmarks mapped from the decoded image to the full-size one."
+    if sx == sy == 1: return face
+    x0, y0, x1, y1 = face['box']
+    lm = face.get('landmarks')
+    return dict(face, box=[round(x0 * sx, 1), round(y0 * sy, 1), round(x1 * sx, 1), round(y1 * sy, 1)],
+                landmarks=None if lm is None else [[round(x * sx, 1), round(y * sy, 1)] for x, y in lm])
+
 def _model_info(rec) -> dict:
     "Name, classes, input size, backend, checkpoint file name and metrics of the model `rec` runs."
     onnx_meta = getattr(rec.model, 'meta', None) if hasattr(rec.model, 'session') else None
@@ -136,11 +144,14 @@ async def _read_limited(request, max_bytes:int) -> bytes:
     n = request.headers.get('content-length')
     if n is not None and n.isdigit() and int(n) > max_bytes:
         raise HTTPError(413, f"request body is {int(n)} bytes; the limit is {max_bytes}")
+    from starlette.requests import ClientDisconnect
     chunks, size = [], 0
-    async for c in request.stream():
-        size += len(c)
-        if size > max_bytes: raise HTTPError(413, f"request body is over the limit of {max_bytes} bytes")
-        chunks.append(c)
+    try:
+        async for c in request.stream():
+            size += len(c)
+            if size > max_bytes: raise HTTPError(413, f"request body is over the limit of {max_bytes} bytes")
+            chunks.append(c)
+    except ClientDisconnect: raise HTTPError(400, "the client disconnected during the upload") from None  # nobody to answer: no log
     request._body = body = b''.join(chunks)  # starlette re-reads the cached body for form parsing
     return body
 
@@ -151,9 +162,10 @@ def create_app(recognizer, # a `recognize.Recognizer`, or a checkpoint path to b
                max_pixels:int=40_000_000, # largest image accepted, width x height (413 above)
                max_faces:int=32, # most faces returned per image (the most confident ones)
                max_batch:int=16, # most photos per model call under concurrency (see `Batcher`)
-               max_queue:int=64, # photos waiting for the model beyond which new requests get 503 (retry later)
-               onnx=None, # an .onnx file from `export.export_onnx`: run the classifier on ONNX Runtime
+               max_queue:int=64, # photos in the server (decoding or waiting for the model) beyond which new requests get 503
                backend:str='torch', # for a checkpoint path: 'torch', or 'onnx' (exported once, cached; an .onnx path implies it)
+               max_side:int=1280, # uploads are decoded to about this longer side (the detector looks at 960 px); boxes are in the sent pixels
+               max_decodes:int=None, # images decoded at once (each up to `max_pixels`); None: the cores, at most 4
               ):
     "A FastAPI app serving `recognizer`: POST /v1/predict, GET /healthz, /v1/model, /openapi.json and the web page at /."
     from fastapi import FastAPI, Request
@@ -161,15 +173,16 @@ def create_app(recognizer, # a `recognize.Recognizer`, or a checkpoint path to b
     from starlette.concurrency import run_in_threadpool
     from fer_nbdev.recognize import Recognizer
     rec = recognizer if isinstance(recognizer, Recognizer) else Recognizer(recognizer, detector=detector, device='cpu', backend=backend)
-    if onnx is not None:
-        from fer_nbdev.export import use_onnx
-        use_onnx(rec, onnx)
+    rec.detector   # built now: a bad detector name or a missing package stops the start, not every request
     info = _model_info(rec)
+    max_decodes = max_decodes or max(1, min(4, os.cpu_count() or 1))
+    decoding, inside = weakref.WeakKeyDictionary(), [0]   # per event loop: decodes in flight; photos between arrival and the model
     batcher = Batcher(lambda imgs: rec.predict(list(imgs)), max_batch=max_batch)
     app = FastAPI(title='fer_nbdev', version=str(__import__('fer_nbdev').__version__),
                   description='Facial expression recognition: faces and their emotion probabilities for a photo.')
     app.state.recognizer, app.state.batcher = rec, batcher
-    app.state.limits = dict(max_bytes=max_bytes, max_pixels=max_pixels, max_faces=max_faces, max_batch=max_batch, max_queue=max_queue)
+    app.state.limits = dict(max_bytes=max_bytes, max_pixels=max_pixels, max_faces=max_faces, max_batch=max_batch, max_queue=max_queue,
+                            max_side=max_side, max_decodes=max_decodes)
 
     @app.exception_handler(HTTPError)
     async def _http_error(request, e):
@@ -183,7 +196,19 @@ def create_app(recognizer, # a `recognize.Recognizer`, or a checkpoint path to b
                              'example': {'image': _EXAMPLE_PNG}}}}}
 
     async def predict(request):
-        if batcher.q.qsize() >= max_queue: raise HTTPError(503, f"busy: {max_queue} photos are waiting for the model; retry shortly")
+        if batcher.q.qsize() + inside[0] >= max_queue: raise HTTPError(503, f"busy: {max_queue} photos are in the server; retry shortly")
+        inside[0] += 1
+        try: img, (w, h) = await _receive(request)
+        finally: inside[0] -= 1
+        t = time.perf_counter()
+        faces = await batcher(img)
+        sx, sy = w / img.shape[1], h / img.shape[0]; del img
+        faces = sorted((_rescale(f, sx, sy) for f in faces), key=lambda f: -(f.get('score') or 0))
+        return dict(width=w, height=h, n_faces=len(faces), truncated=len(faces) > max_faces,
+                    faces=_jsonable(faces[:max_faces]), time_ms=round((time.perf_counter() - t) * 1000, 1))
+
+    async def _receive(request):
+        "The uploaded image decoded (at most `max_decodes` at once, each bounded by `max_pixels` and `max_side`) and its full size."
         ctype = request.headers.get('content-type', '').split(';')[0].strip().lower()
         if ctype not in ('multipart/form-data', 'application/json'):
             raise HTTPError(415, f"content type {ctype or 'none'!r} not supported; send multipart/form-data or application/json")
@@ -191,6 +216,7 @@ def create_app(recognizer, # a `recognize.Recognizer`, or a checkpoint path to b
         if ctype == 'application/json':
             try: obj = json.loads(body)
             except (ValueError, UnicodeDecodeError): raise HTTPError(422, "malformed JSON body") from None
+            except RecursionError: raise HTTPError(422, "malformed JSON body: nested too deep") from None
             if not isinstance(obj, dict) or 'image' not in obj: raise HTTPError(422, "JSON body needs an 'image' field (base64)")
             data = decode_base64(obj['image'])
         else:
@@ -201,12 +227,9 @@ def create_app(recognizer, # a `recognize.Recognizer`, or a checkpoint path to b
             ft = (f.content_type or '').lower()
             if not ft.startswith('image/'): raise HTTPError(415, f"uploaded file has content type {ft or 'none'!r}; send an image/*")
             data = await f.read()
-        img = await run_in_threadpool(decode_image, data, max_pixels)  # off the event loop: a big JPEG takes a while
-        t = time.perf_counter()
-        faces = await batcher(img)
-        faces = sorted(faces, key=lambda f: -(f.get('score') or 0))
-        return dict(width=img.shape[1], height=img.shape[0], n_faces=len(faces), truncated=len(faces) > max_faces,
-                    faces=_jsonable(faces[:max_faces]), time_ms=round((time.perf_counter() - t) * 1000, 1))
+        del body
+        async with decoding.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(max_decodes)):  # waits holding no thread, no pixels
+            return await run_in_threadpool(decode_image, data, max_pixels, max_side)  # off the event loop
     predict.__annotations__['request'] = Request  # a real class, not the string `from __future__ import annotations` makes
     app.post('/v1/predict', openapi_extra=body_doc, summary='Faces and emotions in one photo',
              responses={200: _ok(_PREDICTION, 'The faces found, most confident detection first'),
@@ -309,27 +332,47 @@ $('snap').addEventListener('click', () => {
   c.toBlob(b => b && go(b), 'image/jpeg', 0.9);
 });
 const src = new URLSearchParams(location.search).get('src');
+function sameOrigin(s) {  // the URL of `s` if it is on this server, else null (browsers read a backslash as '/': '/\evil' is '//evil')
+  if (s.includes('\\')) return null;
+  try { const u = new URL(s, location.href); return u.origin === location.origin ? u.href : null; } catch (e) { return null; }
+}
 if (src) {
-  if (!src.startsWith('/') || src.startsWith('//')) setStatus('src must be a path on this server', true);
-  else fetch(src).then(r => r.blob()).then(b => { if (!b.type.startsWith('image/')) b = new Blob([b], {type: 'image/jpeg'}); go(b); });
+  const url = sameOrigin(src);
+  if (!url) setStatus('src must be a path on this server', true);
+  else fetch(url).then(r => r.blob()).then(b => { if (!b.type.startsWith('image/')) b = new Blob([b], {type: 'image/jpeg'}); go(b); });
 }
 </script></body></html>
 """
 
 # %% ../nbs/12_serve.ipynb #e58a42a4
+def _listen(host:str, port:int) -> socket.socket:
+    "A socket bound to `host`:`port`; `ConfigError` in one line for a bad port, an unknown host or an address in use."
+    if not 0 <= port <= 65535: raise ConfigError(f"--port {port}: a port is between 0 and 65535")
+    try: (fam, typ, proto, _, addr), *_ = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        raise ConfigError(f"--host {host}: not an address to listen on ({getattr(e, 'strerror', None) or e})") from None
+    s = socket.socket(fam, typ, proto)
+    try:
+        if os.name != 'nt': s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(addr)
+    except OSError as e:
+        s.close(); raise ConfigError(f"{host}:{port}: cannot listen there ({e.strerror or e})") from None
+    return s
+
 @call_parse
-def fer_serve(checkpoint:str=None, # checkpoint to serve (default: the model shipped with fer_nbdev)
+def fer_serve(checkpoint:str=None, # checkpoint or .onnx file to serve (default: the model shipped with fer_nbdev)
               host:str='127.0.0.1', # interface to listen on (0.0.0.0 for every interface)
               port:int=8000, # TCP port
-              onnx:str=None, # an .onnx file from fer_export: run the classifier on ONNX Runtime
-              backend:str='torch', # torch, or onnx: the classifier on ONNX Runtime (the checkpoint is exported once, cached)
-              detector:str=None, # face detector: yunet (default), mtcnn or haar
+              backend:str='torch', # torch, or onnx: the classifier on ONNX Runtime (a checkpoint is exported once, cached; an .onnx file implies it)
+              detector:str=None, # face detector: yunet (default), haar, or mtcnn (optional: pip install facenet-pytorch==2.5.3)
               max_mb:float=10.0, # largest upload in MB
               max_faces:int=32, # most faces returned per image
              ):
     "Serve facial expression recognition over HTTP: POST /v1/predict, a web page at /, OpenAPI at /docs."
     with cli_errors('fer_serve'):
-        import os, uvicorn
+        import uvicorn
         os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # before torch loads OpenMP: no spinning threads between calls
-        app = create_app(checkpoint, detector=detector, max_bytes=int(max_mb * 1e6), max_faces=max_faces, onnx=onnx, backend=backend)
-        uvicorn.run(app, host=host, port=port, log_level='info')
+        if max_mb <= 0 or max_faces < 1: raise ConfigError(f"--max_mb and --max_faces must be positive, got {max_mb} and {max_faces}")
+        app = create_app(checkpoint, detector=detector, max_bytes=int(max_mb * 1e6), max_faces=max_faces, backend=backend)
+        sock = _listen(host, port)   # model, detector and address all checked before the server starts
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level='info')).run(sockets=[sock])

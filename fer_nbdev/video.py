@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.script import call_parse, Param
-from .core import FerError, DataError, cli_errors, atomic_write, save_json
-from .recognize import Recognizer, annotate
+from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json
+from .recognize import Recognizer, annotate, out_errors
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # unreadable videos get our one error line, not FFmpeg's log
 os.environ.setdefault('OPENCV_LOG_LEVEL', 'ERROR')      # nor OpenCV's warnings about missing cameras
 
@@ -59,13 +59,24 @@ class FaceTracker:
 # %% ../nbs/10_video.ipynb #f494192d
 def _open_capture(src):
     import cv2
-    if isinstance(src, int): cap = cv2.VideoCapture(src)
+    if isinstance(src, int):
+        if src < 0: raise ConfigError(f"--webcam {src}: a camera number is 0 or more")  # OpenCV's 'any camera' (-1) can crash it
+        cap = cv2.VideoCapture(src)
     else:
         if not Path(src).exists(): raise DataError(f"{src}: no such file")
         if Path(src).is_dir(): raise DataError(f"{src}: is a folder, not a video")
         cap = cv2.VideoCapture(str(src))
     if not cap.isOpened(): raise DataError(f"{'webcam ' + str(src) if isinstance(src, int) else src}: cannot be opened as a video")
     return cap
+
+def _out_folder(out, make:bool=True) -> Path:
+    "`out` as a folder (made if missing and `make`); `FerError` naming the user's path if it is a file or cannot be made."
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise FerError(f"{out}: --out must be a folder, and this is a file")
+    if not make: return out
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise FerError(f"{out}: cannot make this --out folder ({e.strerror or e})") from None
+    return out
 
 def plot_emotions(rows:list, # CSV rows as dicts (from `process_video`)
                   classes:list, # class names
@@ -98,6 +109,7 @@ def process_video(src, # a video file, or an int: a camera index
     "Annotate a video or camera stream with tracked, smoothed emotions; write video, CSV and plot; return a summary."
     import cv2
     from tqdm.auto import tqdm
+    out = _out_folder(out, make=False)   # checked first; made once the input opened: bad input writes nothing
     cap = _open_capture(src)
     rec = recognizer or Recognizer(checkpoint, detector=detector, device=device)
     fps_in = cap.get(cv2.CAP_PROP_FPS) or 0
@@ -105,7 +117,7 @@ def process_video(src, # a video file, or an int: a camera index
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not isinstance(src, int) else 0
     if max_frames: total = min(total, max_frames) if total > 0 else max_frames
     name = f"webcam{src}" if isinstance(src, int) else Path(src).stem
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    _out_folder(out)
     vpath, cpath, ppath = out / f"{name}_fer.mp4", out / f"{name}_fer.csv", out / f"{name}_fer.png"
     if not isinstance(src, int) and Path(src).resolve() in (vpath.resolve(), cpath.resolve()):
         raise FerError(f"{src}: the output would overwrite the input; choose another --out")
@@ -142,12 +154,13 @@ def process_video(src, # a video file, or an int: a camera index
     if n == 0:
         tmp_video.unlink(missing_ok=True)
         raise DataError(f"{src}: no frames could be read")
-    os.replace(tmp_video, vpath)
+    with out_errors(out): os.replace(tmp_video, vpath)
     elapsed = time.perf_counter() - t0
     cols = ['frame', 'time_s', 'track', 'x0', 'y0', 'x1', 'y1', 'label', 'confidence'] + [f'p_{c}' for c in rec.classes]
-    with atomic_write(cpath, 'w') as f:
+    with out_errors(out), atomic_write(cpath, 'w') as f:
         w = csv.DictWriter(f, fieldnames=cols); w.writeheader(); w.writerows(rows)
-    if rows: plot_emotions(rows, rec.classes, ppath)
+    if rows:
+        with out_errors(out): plot_emotions(rows, rec.classes, ppath)
     summary = dict(video=str(vpath), csv=str(cpath), plot=str(ppath) if rows else None, frames=n, faces=len(rows),
                    tracks=len({r['track'] for r in rows}), fps=round(n / elapsed, 2), input_fps=fps_in)
     log(f"{src}: {n} frames, {summary['faces']} faces in {summary['tracks']} tracks, {summary['fps']:.1f} frames/s; "
@@ -160,7 +173,7 @@ def fer_video(src:Param("video file (or use --webcam N)", str, nargs='?'),
               webcam:int=None, # read camera N instead of a file (stop with Ctrl-C or --max_frames)
               checkpoint:str=None, # checkpoint or .safetensors weights (default: the model shipped with fer_nbdev)
               out:str='fer_out', # folder for the annotated video, the CSV and the plot
-              detector:str=None, # face detector: yunet (default), mtcnn or haar
+              detector:str=None, # face detector: yunet (default), haar, or mtcnn (optional: pip install facenet-pytorch==2.5.3)
               alpha:float=0.5, # temporal smoothing: weight of the newest frame (1: none)
               max_frames:int=None, # stop after this many frames
               device:str=None, # cuda, mps, cpu... (default: the best available)

@@ -165,3 +165,58 @@ def test_fer_video(work):
     r = subprocess.run(cmd + ['bad.mp4', '--checkpoint', 'tiny.pt', '--out', 'vout'], capture_output=True, text=True,
                        env=env, cwd=work, timeout=300)
     assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and 'bad.mp4' in r.stderr, r.stderr
+
+
+def test_never_replaces_user_files(work):
+    "Issue 11 item 2: `cp a.jpg me.jpg; fer_predict me.jpg --out .` kept the user's own me_fer.jpg; a folder run reads it."
+    d = work / 'mine'; d.mkdir()
+    shutil.copy(work / 'astronaut.jpg', d / 'me.jpg'); shutil.copy(work / 'photos' / 'chelsea.jpg', d / 'me_fer.jpg')
+    user = (d / 'me_fer.jpg').read_bytes()
+    r = run(work, 'mine/me.jpg', '--checkpoint', 'tiny.pt', '--out', 'mine', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    assert (d / 'me_fer.jpg').read_bytes() == user and (d / 'me_fer_2.jpg').is_file()
+    r = run(work, 'mine', '--checkpoint', 'tiny.pt', '--out', 'mine', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((d / 'faces.json').read_text())
+    assert [Path(i['path']).name for i in res['images']] == ['me.jpg', 'me_fer.jpg']    # not silently skipped
+    assert (d / 'me_fer.jpg').read_bytes() == user
+
+
+def test_bad_input_writes_nothing(work):
+    "Issue 10: `fer_predict /nonexistent.jpg` wrote fer_out/faces.json."
+    r = run(work, 'nonexistent.jpg', '--checkpoint', 'tiny.pt', '--out', 'out_none', '--device', 'cpu')
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and 'nonexistent.jpg' in r.stderr
+    assert not (work / 'out_none').exists()
+
+
+def test_huge_and_16bit_photos(work):
+    "Issue 11 items 10 and 16: a 100-megapixel header is one line, no Pillow warning; a 16-bit photo finds the same face."
+    import struct, zlib, io
+    b = io.BytesIO(); Image.new('L', (8, 8)).save(b, 'PNG'); b = bytearray(b.getvalue()); ihdr = b[12:29]
+    ihdr[4:12] = struct.pack('>II', 10_000, 10_000); b[12:29] = ihdr; b[29:33] = struct.pack('>I', zlib.crc32(bytes(ihdr)))
+    (work / 'huge.png').write_bytes(bytes(b))
+    r = run(work, 'huge.png', '--checkpoint', 'tiny.pt', '--out', 'out_huge', '--device', 'cpu')
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and 'huge.png: image is 10000x10000' in r.stderr, r.stderr
+    g = skdata.astronaut()[..., 1]
+    Image.fromarray(g).save(work / 'astro8.png'); Image.fromarray(g.astype(np.uint16) * 257).save(work / 'astro16.png')
+    r = run(work, 'astro8.png', 'astro16.png', '--checkpoint', 'tiny.pt', '--out', 'out16', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    f8, f16 = [i['faces'] for i in json.loads((work / 'out16' / 'faces.json').read_text())['images']]
+    assert len(f8) == 1 and f16 == f8
+
+
+@pytest.mark.parametrize('cam, needle', [('-1', '--webcam -1: a camera number is 0 or more'), ('7', 'webcam 7: cannot be opened')])
+def test_fer_video_bad_webcam(work, cam, needle):
+    "Issue 11 item 7: `fer_video --webcam -1` crashed inside OpenCV (exit 139, no message) on a machine without cameras."
+    if cam == '7' and Path('/dev/video7').exists(): pytest.skip('this machine has a camera 7')
+    r = run_script('fer_video', '--webcam', cam, '--checkpoint', 'tiny.pt', '--out', 'vcam', cwd=work, timeout=120)
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and needle in r.stderr, (r.returncode, r.stderr)
+    assert not (work / 'vcam').exists()   # bad input writes nothing, not even the folder
+
+
+@pytest.mark.skipif(not Path('/sys/kernel').is_dir(), reason='needs a folder nobody, root included, can make files in (/sys/kernel)')
+def test_unwritable_out_names_it(work):
+    "Issue 11 item 13: an --out nobody can write in is named in the error, not the temporary file being made there."
+    r = run(work, 'astronaut.jpg', '--checkpoint', 'tiny.pt', '--out', '/sys/kernel', '--device', 'cpu')
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1, r.stderr
+    assert 'fer_predict: error: /sys/kernel: cannot write the outputs here' in r.stderr and '.tmp' not in r.stderr, r.stderr

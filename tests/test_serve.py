@@ -62,6 +62,7 @@ def _png(w, h):
     (dict(json={'nope': 1}), 422),
     (dict(json=[1, 2]), 422),
     (dict(content=b'{', headers={'content-type': 'application/json'}), 422),
+    (dict(content=b'[' * 100_000 + b']' * 100_000, headers={'content-type': 'application/json'}), 422),  # RecursionError was a 500
     (dict(content=b'--x\r\nbroken', headers={'content-type': 'multipart/form-data; boundary=x'}), 422),
 ])
 def test_bad_requests(client, kw, status):
@@ -223,3 +224,65 @@ def test_load(work, server):
     p50, p99 = np.percentile(lat, [50, 99]) * 1000
     print(f'load: {n} requests, {conc} concurrent, 512x512 JPEG: p50 {p50:.0f} ms, p99 {p99:.0f} ms, {n / wall:.1f} req/s, '
           f'{reqs / batches:.1f} photos per model call')
+
+
+@pytest.mark.parametrize('args, needle', [
+    (['--detector', 'foo'], 'unknown detector'),
+    (['--port', '99999'], '--port 99999'),
+    (['--host', 'no-such-host.invalid'], 'no-such-host.invalid'),
+    (['--port', 'IN_USE'], 'cannot listen there'),
+])
+def test_fer_serve_refuses_to_start(work, args, needle):
+    "Issue 11 items 9 and 13: every bad start-up value is one line and exit 2, before the server listens."
+    with socket.socket() as busy:
+        busy.bind(('127.0.0.1', 0)); busy.listen()
+        args = [str(busy.getsockname()[1]) if a == 'IN_USE' else a for a in args]
+        r = subprocess.run(script_cmd('fer_serve') + ['--checkpoint', str(work[0] / 'tiny.pt'), '--port', str(_free_port())] + args,
+                           capture_output=True, text=True, timeout=120, env=dict(os.environ, OMP_NUM_THREADS='2'))
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and needle in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
+
+def test_client_disconnect_is_quiet(work):
+    "Issue 11 item 9: a client that sends half a multipart upload and hangs up leaves no traceback in the server's log."
+    port = _free_port()
+    log = tempfile.TemporaryFile()
+    p = subprocess.Popen(script_cmd('fer_serve') + ['--checkpoint', str(work[0] / 'tiny.pt'), '--port', str(port)],
+                         stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, OMP_NUM_THREADS='2'))
+    try:
+        url = f'http://127.0.0.1:{port}'
+        for _ in range(300):
+            try:
+                if httpx.get(url + '/healthz', timeout=1).status_code == 200: break
+            except httpx.HTTPError: time.sleep(0.1)
+        for _ in range(3):
+            with socket.create_connection(('127.0.0.1', port)) as s:
+                s.sendall(b'POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n'
+                          b'Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+                          b'Content-Type: image/jpeg\r\n\r\n' + b'x' * 1000)
+                time.sleep(0.3)
+        time.sleep(1)
+        assert httpx.get(url + '/healthz', timeout=5).status_code == 200
+    finally:
+        p.terminate(); p.wait(10)
+        log.seek(0); out = log.read().decode(); log.close()
+    assert 'Traceback' not in out, out[-3000:]
+    assert len([l for l in out.splitlines() if 'disconnect' in l.lower() or 'error' in l.lower()]) <= 3, out[-3000:]
+
+
+@pytest.mark.skipif(not shutil.which('chromium'), reason="Debian's chromium is not installed (no browser is downloaded)")
+def test_page_src_same_origin_only(work, server):
+    "Issue 11 item 15: `?src=/%5Cevil.example/x.jpg` (a backslash browsers read as '/') and other origins are never fetched."
+    sync_api = pytest.importorskip('playwright.sync_api', reason='playwright (Python) is not installed')
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which('chromium'), args=['--no-sandbox', '--disable-gpu'])
+        try:
+            page, requests = browser.new_page(), []
+            page.on('request', lambda r: requests.append(r.url))
+            for src in ['/%5Cevil.example/x.jpg', '%2F%2Fevil.example/x.jpg', 'https://evil.example/x.jpg', '/\\/evil.example/x.jpg']:
+                page.goto(server + '/?src=' + src)
+                sync_api.expect(page.locator('#status')).to_contain_text('src must be a path on this server', timeout=10_000)
+            page.goto(server + '/?src=/v1/model')   # a same-origin path is loaded (it is not an image: the page says so)
+            page.wait_for_function("document.body.dataset.state === 'error'", timeout=30_000)
+        finally: browser.close()
+    assert not [u for u in requests if 'evil' in u.split('?')[0]], requests
+    assert any(u == server + '/v1/model' for u in requests), requests
