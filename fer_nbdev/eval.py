@@ -64,7 +64,7 @@ def split_names(data) -> dict:
     return dict(FER2013_SPLIT_NAMES) if fer else {'train': 'train', 'val': 'val', 'test': 'test', 'combined': 'val+test', 'all': 'all'}
 
 # %% ../nbs/05_eval.ipynb #cfca6fa3
-def resolve_data(data, config:dict):
+def resolve_data(data, config:dict, lenient:bool=False):
     "The dataset to evaluate on: `data` (FaceData or path), else the checkpoint's training data (`config`), else FER-2013."
     from fer_nbdev.data import FaceData, load_faces
     if isinstance(data, FaceData): return data
@@ -74,7 +74,7 @@ def resolve_data(data, config:dict):
         if not data.exists(): raise DataError(f"{data}: the checkpoint's training data is not here; pass the dataset with --data PATH")
     if data is None: data = find_fer2013()
     if data is None: raise DataError("no dataset: pass --data PATH (the FER-2013 archive or a folder), or set $FER2013")
-    return load_faces(data)          # default split settings, as `train` loads it: the same val for a folder without one
+    return load_faces(data, lenient=lenient)          # default split settings, as `train` loads it: the same val for a folder without one
 
 def match_classes(data, classes:list, what:str):
     "Labels of `data` re-indexed to `classes` (same names, any order); DataError if the class names differ."
@@ -91,6 +91,7 @@ def evaluate(checkpoints, # one checkpoint path, or a list of them (an ensemble:
              tta:str='none', # test-time augmentation: 'none', 'flip' or 'crops'
              device=None, # where to run; default: cuda, then mps, then cpu
              batch_size:int=512, # images per forward pass
+             lenient:bool=False, # with a dataset path: skip unreadable images (counted in the result) instead of stopping
             ) -> dict:
     "Metrics of a checkpoint or an ensemble on the requested splits: `{'checkpoints','tta','classes','splits',...}`."
     from fer_nbdev.models import load_checkpoint
@@ -98,12 +99,13 @@ def evaluate(checkpoints, # one checkpoint path, or a list of them (an ensemble:
     if not paths: raise ConfigError("no checkpoint given")
     names = parse_splits(splits)
     if tta not in TTA_MODES: raise ConfigError(f"unknown tta {tta!r}; choose one of {', '.join(TTA_MODES)}")
+    dev = default_device(device)           # a bad device is an error before anything is loaded
     models, ckpts = zip(*[load_checkpoint(p, device='cpu') for p in paths])
     classes = list(ckpts[0]['classes'])
     for p, c in zip(paths[1:], ckpts[1:]):
         if list(c['classes']) != classes:
             raise CheckpointError(f"{p}: classes {list(c['classes'])} differ from {paths[0]}'s {classes}; an ensemble needs the same classes")
-    data = resolve_data(data, ckpts[0].get('config'))
+    data = resolve_data(data, ckpts[0].get('config'), lenient)
     labels = match_classes(data, classes, str(paths[0]))
     codes = torch.as_tensor(data.split).long()
     wanted = torch.isin(codes, torch.tensor(sorted({c for s in names for c in SPLITS[s]})))
@@ -111,7 +113,7 @@ def evaluate(checkpoints, # one checkpoint path, or a list of them (an ensemble:
         if not torch.isin(codes, torch.tensor(SPLITS[s])).any(): raise DataError(f"{data.source}: split {s!r} is empty")
     t0 = time.perf_counter()
     probs = torch.zeros(len(codes), len(classes))
-    probs[wanted] = predict_proba(list(models), data.images[wanted], tta=tta, batch_size=batch_size, device=device)
+    probs[wanted] = predict_proba(list(models), data.images[wanted], tta=tta, batch_size=batch_size, device=dev)
     seconds = time.perf_counter() - t0
     out = {}
     for s in names:
@@ -119,7 +121,7 @@ def evaluate(checkpoints, # one checkpoint path, or a list of them (an ensemble:
         out[s] = classification_metrics(probs[m], labels[m], classes)
     return {'checkpoints': [str(p) for p in paths], 'tta': tta, 'views': len(tta_views(data.images[:1], tta)),
             'classes': classes, 'data': str(data.source), 'split_names': {s: split_names(data)[s] for s in names},
-            'device': str(default_device(device)), 'seconds': round(seconds, 3), 'splits': out}
+            'device': str(dev), 'seconds': round(seconds, 3), 'skipped': int(data.meta.get('skipped', 0)), 'splits': out}
 
 # %% ../nbs/05_eval.ipynb #bc6ce88a
 def format_results(res:dict, # the result of `evaluate`
@@ -128,7 +130,8 @@ def format_results(res:dict, # the result of `evaluate`
     names = res.get('split_names', {})
     label = lambda s: f"{s} ({names[s]})" if names.get(s, s) != s else s
     w = max([len(label(s)) for s in res['splits']] + [5])
-    lines = [f"{len(res['checkpoints'])} checkpoint(s), tta={res['tta']} ({res['views']} view(s)), data={res['data']}",
+    skipped = f" ({res['skipped']} bad files skipped)" if res.get('skipped') else ''
+    lines = [f"{len(res['checkpoints'])} checkpoint(s), tta={res['tta']} ({res['views']} view(s)), data={res['data']}{skipped}",
              f"{'split':<{w}} {'n':>6} {'loss':>7} {'accuracy':>9} {'macro-F1':>9}"]
     for s, m in res['splits'].items():
         lines.append(f"{label(s):<{w}} {m['n']:>6} {m['loss']:>7.4f} {100 * m['accuracy']:>8.2f}% {m['macro_f1']:>9.4f}")
@@ -148,11 +151,12 @@ def fer_eval(checkpoints:Param("checkpoint file(s); several are evaluated as one
              device:str=None, # cuda, mps, cpu... (default: the best available)
              batch_size:int=512, # images per forward pass
              no_figures:bool=False, # skip the confusion-matrix and per-class figures written beside the JSON
+             lenient:bool=False, # skip unreadable images of the dataset (counted) instead of stopping
             ):
     "Evaluate checkpoints (an ensemble if several) on FER-2013 or your data; print the metrics, write JSON and figures."
     with cli_errors('fer_eval'):
         if isinstance(checkpoints, (str, Path)): checkpoints = [checkpoints]
-        res = evaluate(checkpoints, data, splits=splits, tta=tta, device=device, batch_size=batch_size)
+        res = evaluate(checkpoints, data, splits=splits, tta=tta, device=device, batch_size=batch_size, lenient=lenient)
         print(format_results(res))
         path = Path(out) if out else Path(checkpoints[0]).parent/'eval.json'
         save_json(res, path)

@@ -14,7 +14,7 @@ from .core import CheckpointError, ConfigError, cli_errors, atomic_write, save_t
 __all__ = ['FER2013_MEAN', 'FER2013_STD', 'CKPT_FORMAT', 'CKPT_VERSION', 'WEIGHTS_FORMAT', 'register_model', 'list_models',
            'create_model', 'count_params', 'seed_vgg19_bn', 'conv_bn_relu', 'init_weights', 'FerVGG', 'fer_vgg',
            'BasicBlock', 'FerResNet', 'fer_resnet', 'fer_tiny', 'preprocess', 'unwrap_model', 'save_checkpoint',
-           'load_checkpoint', 'export_weights', 'load_weights', 'models_table', 'fer_models']
+           'checkpoint_kwargs', 'load_checkpoint', 'export_weights', 'load_weights', 'models_table', 'fer_models']
 
 # %% ../nbs/02_models.ipynb #3a9125fe
 _MODELS = {}
@@ -378,9 +378,37 @@ def _check_ckpt(ckpt, path:Path):
     missing = [k for k in _CKPT_KEYS if k not in ckpt]
     if missing: raise CheckpointError(f"{path}: checkpoint lacks {', '.join(missing)}")
 
+_UNSAFE_KWARGS = {'pretrained', 'pretrained_cfg', 'pretrained_cfg_overlay', 'pretrained_strict', 'checkpoint_path',
+                  'cache_dir', 'file', 'url', 'hf_hub_id', 'hf_hub_filename', 'state_dict', 'weights'}  # download or open files
+
+def _plain_word(v) -> bool:
+    "A value that can name no file or URL: a number, a flag, None, a short word, or a tuple/list of those."
+    if v is None or isinstance(v, (bool, int, float)): return True
+    if isinstance(v, str): return len(v) <= 64 and not any(c in v for c in '/\\:~.') or v.replace('.', '', 1).isdigit()
+    return isinstance(v, (list, tuple)) and len(v) <= 16 and all(_plain_word(x) for x in v)
+
+def checkpoint_kwargs(arch:str, # the checkpoint's architecture name
+                      kwargs, # its `arch_kwargs`
+                      path='checkpoint', # the file, for the message
+                     ) -> dict:
+    "The architecture arguments of a checkpoint that are safe to rebuild with: the builder's own, never a download or a path."
+    if not isinstance(arch, str): raise CheckpointError(f"{path}: the architecture name is not a string")
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise CheckpointError(f"{path}: arch_kwargs is not a dict of named arguments")
+    fn = _timm_model if arch.startswith('timm/') else _MODELS.get(arch)
+    if fn is None: raise CheckpointError(f"{path}: cannot rebuild the model: {_unknown_model(arch)}")
+    ps = inspect.signature(fn).parameters
+    named = {k for k, p in ps.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - _UNSAFE_KWARGS - {'num_classes', 'timm_name'}
+    extra = any(p.kind is p.VAR_KEYWORD for p in ps.values())
+    bad = [k for k, v in kwargs.items() if k in _UNSAFE_KWARGS or not (k in named or (extra and _plain_word(v)))]
+    if bad: raise CheckpointError(f"{path}: refusing architecture argument(s) {', '.join(map(repr, bad))} of {arch}: "
+                                  f"loading never downloads or opens files named in a checkpoint (allowed: {', '.join(sorted(named)) or 'none'})")
+    return dict(kwargs)
+
 def _build(meta:dict, state_dict:dict, path:Path) -> nn.Module:
     "Rebuild the network `meta` describes and load `state_dict` into it, or `CheckpointError`."
-    try: model = create_model(meta['arch'], num_classes=len(meta['classes']), **dict(meta['arch_kwargs']))
+    kwargs = checkpoint_kwargs(meta['arch'], meta['arch_kwargs'], path)
+    try: model = create_model(meta['arch'], num_classes=len(meta['classes']), pretrained=False, **kwargs)
     except ConfigError as e: raise CheckpointError(f"{path}: cannot rebuild the model: {e}") from e
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]

@@ -12,16 +12,16 @@ import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse, Param
 from .core import FerError, DataError, ConfigError, CheckpointError, cli_errors, atomic_write, save_json, \
-    default_device, set_seed, find_fer2013
+    default_device, set_seed, find_fer2013, remove_partial_writes
 from .data import FaceData, load_faces
 from .models import create_model, preprocess, save_checkpoint, load_checkpoint
 from .augment import augment_batch, mixup_cutmix, predict_proba
 
 # %% auto #0
-__all__ = ['RECIPES', 'METRIC_COLUMNS', 'TrainConfig', 'get_config', 'parse_overrides', 'lr_factor', 'epoch_indices',
-           'stratified_indices', 'ModelEMA', 'DistEnv', 'init_distributed', 'write_metrics', 'default_out',
-           'find_resume', 'state_digest', 'make_optimizer', 'amp_dtype', 'TrainingInterrupted', 'validate',
-           'train_one_epoch', 'resume_config', 'train', 'fer_train']
+__all__ = ['RECIPES', 'METRIC_COLUMNS', 'RUN_FILES', 'TrainConfig', 'get_config', 'parse_overrides', 'lr_factor', 'epoch_indices',
+           'stratified_indices', 'ModelEMA', 'DistEnv', 'init_distributed', 'check_run_folder', 'write_metrics',
+           'default_out', 'find_resume', 'state_digest', 'make_optimizer', 'amp_dtype', 'TrainingDiverged',
+           'TrainingInterrupted', 'validate', 'train_one_epoch', 'resume_config', 'train', 'fer_train']
 
 # %% ../nbs/04_train.ipynb #a72cb141
 @dataclass
@@ -66,9 +66,10 @@ class TrainConfig:
     limit:int=0 # train on a stratified subset of this many training images; 0 uses them all
     val_limit:int=0 # validate on a stratified subset of this many val images; 0 uses them all
     drop_leaks:bool=False # drop training images that are byte-identical to a val or test image
+    lenient:bool=False # skip unreadable images and bad CSV rows of the dataset (counted) instead of stopping
     seed:int=0 # seeds the initial weights, the epoch order, the augmentation and dropout
     device:str|None=None # 'cuda', 'mps', 'cpu', 'cuda:1'...; None picks the best available
-    last_every:int=1 # write last.pt after every this many epochs (always after the last one, and on Ctrl-C)
+    last_every:int=1 # write last.pt after every this many epochs (1: a killed run loses at most one epoch; always after the last, and on Ctrl-C)
     save_every_min:float=10.0 # also save last.pt in the middle of an epoch every this many minutes; 0 disables
     quiet:bool=False # no progress bars and no per-epoch lines
     figures:bool=True # draw the training history (history.png/.svg/.html, see `fer_nbdev.viz`) into the run folder at the end
@@ -84,12 +85,12 @@ RECIPES = {
                  lr=2e-3, weight_decay=0.05, decay_norm_bias=False, schedule='onecycle', warmup=0.2, final_lr=0.0,
                  grad_clip=1.0, label_smoothing=0.1, flip=0.5, rotate=15.0, translate=0.1, scale=0.1, erasing=0.25,
                  interpolation='bilinear', padding='reflection', mixup=0.0, cutmix=0.0, ema=0.998, amp='auto',
-                 select='val_acc', val_tta='none', last_every=5),
+                 select='val_acc', val_tta='none'),
     'best': dict(model='fer_vgg', model_kwargs={}, epochs=120, batch_size=128, drop_last=True, optimizer='adamw',
                  lr=2e-3, weight_decay=0.05, decay_norm_bias=False, schedule='cosine', warmup=0.03, final_lr=0.0,
                  grad_clip=1.0, label_smoothing=0.1, flip=0.5, rotate=15.0, translate=0.1, scale=0.1, erasing=0.4,
                  interpolation='bilinear', padding='reflection', mixup=0.2, cutmix=0.0, mix_prob=0.5, ema=0.999,
-                 amp='auto', select='val_acc', val_tta='flip', last_every=10),
+                 amp='auto', select='val_acc', val_tta='flip'),
 }
 
 # %% ../nbs/04_train.ipynb #58b4f401
@@ -123,6 +124,9 @@ def _check(key:str, value, tp):
 
 def _validate(c:TrainConfig):
     "Raise `ConfigError` for a choice or a range that cannot work."
+    for f in fields(c):
+        v = getattr(c, f.name)
+        if isinstance(v, float) and not math.isfinite(v): raise ConfigError(f"{f.name} must be a finite number, got {v}")
     for k, opts in _CHOICES.items():
         if getattr(c, k) not in opts: raise ConfigError(f"{k} must be one of {', '.join(opts)}, got {getattr(c, k)!r}")
     for k in _PROBS:
@@ -326,6 +330,21 @@ def init_distributed(device=None, # device preference ('cuda', 'cpu'...); None p
 
 # %% ../nbs/04_train.ipynb #d6ffba16
 METRIC_COLUMNS = ('epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'lr', 'epoch_time', 'val_time', 'time')
+RUN_FILES = ('last.pt', 'best.pt', 'config.json', 'metrics.json', 'metrics.csv', 'history.png', 'history.svg', 'history.html')
+
+def check_run_folder(out, # the folder a new (not resumed) run would write; None: a new timestamped one
+                     overwrite:bool=False, # allow replacing the run that is there
+                    ):
+    "`ConfigError` if `out` cannot take a new run: a file is in its way, or it holds a run and `overwrite` is off."
+    if out is None: return
+    out = Path(out)
+    blocker = next((p for p in (out, *out.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ConfigError(f"{out}: is a file, not a run folder" if blocker == out else f"{out}: cannot be a run folder: {blocker} is a file")
+    held = [n for n in RUN_FILES[:5] if (out/n).exists()]
+    if held and not overwrite:
+        raise ConfigError(f"{out} already holds a training run ({', '.join(held)}): continue it with --resume {out}, "
+                          "or replace it with --overwrite (overwrite=True)")
 
 def write_metrics(out, # run folder
                   history:list, # one dict per epoch
@@ -385,6 +404,9 @@ def amp_dtype(amp:str, # 'auto', 'bf16', 'fp16' or 'off'
     device = torch.device(device)
     if amp == 'auto': return torch.bfloat16 if device.type == 'cuda' and torch.cuda.is_bf16_supported() else None
     return {'off': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}[amp]
+
+class TrainingDiverged(FerError):
+    "The training loss became nan or inf; the run stopped without saving those weights."
 
 class TrainingInterrupted(KeyboardInterrupt):
     "Training stopped by Ctrl-C (or SIGTERM) after saving last.pt; the message says how to resume."
@@ -447,6 +469,7 @@ class _Run:
     cfg:TrainConfig; model:torch.nn.Module; fwd:torch.nn.Module; opt:torch.optim.Optimizer; sched:object; scaler:object
     ema:ModelEMA|None; x:torch.Tensor; y:torch.Tensor; dist:DistEnv; dtype:torch.dtype|None; steps:int; per_rank:int
     num_classes:int; stop:_StopSignal; on_step:object=None; save_due:object=None; channels_last:bool=False
+    on_timing:object=None # called once with the seconds per step, measured over steps 2-4 (then set to None)
 
 def train_one_epoch(run:_Run, # the shared state of the run
                     epoch:int, # epoch number, from 0
@@ -466,6 +489,8 @@ def train_one_epoch(run:_Run, # the shared state of the run
     every, zoom = max(1, run.steps // 20), (1.0 - cfg.scale, 1.0 + cfg.scale)
     run.fwd.train()
     timer, step, reason = _Timer(dev).start(), start, None
+    NONE = 1 << 62                                   # no step's loss was non-finite (yet)
+    first_bad, step_t = torch.full((), NONE, device=dev), torch.full((), start, device=dev)   # checked without a sync per step
     for step in range(start, run.steps):
         idx = order[step * run.per_rank:(step + 1) * run.per_rank]
         xb, yb = run.x[idx], run.y[idx]
@@ -484,6 +509,7 @@ def train_one_epoch(run:_Run, # the shared state of the run
         with torch.autocast(dev.type, dtype=run.dtype or torch.float32, enabled=run.dtype is not None):
             logits = run.fwd(xb)
         loss = F.cross_entropy(logits.float(), target, label_smoothing=cfg.label_smoothing)
+        first_bad = torch.where(torch.isfinite(loss.detach()) | (first_bad < NONE), first_bad, step_t); step_t += 1
         run.opt.zero_grad(set_to_none=True)
         run.scaler.scale(loss).backward()
         if cfg.grad_clip > 0:
@@ -497,16 +523,23 @@ def train_one_epoch(run:_Run, # the shared state of the run
         bar.update(1)
         if show and ((step + 1) % every == 0 or step + 1 == run.steps):
             a = acc.tolist(); bar.set_postfix(loss=f"{a[0] / n:.3f}", acc=f"{a[1] / n:.3f}")
+        if run.on_timing is not None:
+            if step == start: t1 = time.perf_counter()
+            elif step == start + 3: run.on_timing((time.perf_counter() - t1) / 3); run.on_timing = None
         stop = run.stop.requested or bool(run.on_step and run.on_step(epoch, step + 1))
         due = run.save_due is not None and run.save_due()
-        if dist.world > 1 and (step % 8 == 7 or step + 1 == run.steps): stop, due = dist.any(stop, due)
-        elif dist.world > 1: stop = due = False
+        if dist.world > 1 and (step % 8 == 7 or step + 1 == run.steps): stop, due, bad = dist.any(stop, due, bool(first_bad < NONE))
+        elif dist.world > 1: stop = due = bad = False
+        else:   # one process: look at the flag on the CPU every step, on a GPU a few times per epoch and before any save
+            bad = (dev.type == 'cpu' or stop or due or (step + 1) % every == 0 or step + 1 == run.steps) and bool(first_bad < NONE)
+        if bad: reason = 'nonfinite'; step += 1; break   # before anything saves these weights
         if stop or (due and step + 1 < run.steps):
             reason = 'stop' if stop else 'save'; step += 1; break
     else: step = run.steps
     secs += timer.stop()
     bar.close()
-    return dict(sums=torch.cat([acc.cpu(), torch.tensor([float(n), secs])]), step=step, reason=reason)
+    return dict(sums=torch.cat([acc.cpu(), torch.tensor([float(n), secs])]), step=step, reason=reason,
+                bad_step=int(first_bad) + 1 if reason == 'nonfinite' and first_bad < NONE else None)
 
 # %% ../nbs/04_train.ipynb #63c4283a
 def _load_data(cfg:TrainConfig, dist:DistEnv) -> FaceData:
@@ -514,9 +547,9 @@ def _load_data(cfg:TrainConfig, dist:DistEnv) -> FaceData:
     path = find_fer2013(cfg.data)
     if path is None: raise ConfigError("no dataset given and FER-2013 not found: pass --data PATH (or set $FER2013)")
     if not Path(path).exists(): raise DataError(f"{path}: no such file or folder")
-    data = load_faces(path, drop_leaks=cfg.drop_leaks) if dist.primary else None
+    data = load_faces(path, drop_leaks=cfg.drop_leaks, lenient=cfg.lenient) if dist.primary else None
     dist.barrier()
-    return data if data is not None else load_faces(path, drop_leaks=cfg.drop_leaks)
+    return data if data is not None else load_faces(path, drop_leaks=cfg.drop_leaks, lenient=cfg.lenient)
 
 def _split(data:FaceData, which:str, limit:int, seed:int):
     "uint8 images and labels of a split, optionally a stratified subset of `limit`."
@@ -532,6 +565,10 @@ def _resume_state(path) -> tuple:
     if not ck.get('train_state'): raise CheckpointError(f"{path}: not a resume checkpoint (no train_state); use last.pt")
     return ck, ck.get('config') or {}
 
+def _duration(s:float) -> str:
+    "Seconds as a rough duration: '40 s', '12 min', '3.5 h'."
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.0f} min" if s < 7200 else f"{s / 3600:.1f} h"
+
 def resume_config(resume, # run folder or last.pt (or True/'latest')
                   **overrides, # settings to change on the way (e.g. device, quiet, epochs)
                  ) -> TrainConfig:
@@ -546,6 +583,7 @@ def train(cfg:TrainConfig|str=None, # settings, or a recipe name; default: the s
           data:FaceData=None, # the dataset; default: `load_faces(cfg.data)`
           resume=None, # continue from this run folder or last.pt (True: the newest run, or cfg.out)
           on_step=None, # called as on_step(epoch, step) after every step; return True to stop as Ctrl-C does
+          overwrite:bool=False, # replace the run already in `cfg.out` (else refuse to start there)
          ) -> dict:
     "Train a model as `cfg` says, writing the run folder; returns a summary (best epoch, metrics, paths, timings)."
     if resume and cfg is None: cfg = resume_config(resume)
@@ -556,11 +594,12 @@ def train(cfg:TrainConfig|str=None, # settings, or a recipe name; default: the s
         p = find_resume(resume, cfg.out)
         ckpt, _ = _resume_state(p)
         cfg = TrainConfig(**{**asdict(cfg), 'out': str(p.parent)})
+    else: check_run_folder(cfg.out, overwrite)
     dist = init_distributed(cfg.device)
-    try: return _train(cfg, data, ckpt, dist, on_step)
+    try: return _train(cfg, data, ckpt, dist, on_step, overwrite)
     finally: dist.close()
 
-def _train(cfg, data, ckpt, dist, on_step):
+def _train(cfg, data, ckpt, dist, on_step, overwrite=False):
     dev, t_wall = dist.device, time.perf_counter()
     if cfg.batch_size % dist.world: raise ConfigError(f"batch_size {cfg.batch_size} is not a multiple of the {dist.world} processes")
     if data is None: data = _load_data(cfg, dist)
@@ -613,14 +652,18 @@ def _train(cfg, data, ckpt, dist, on_step):
     xva, yva = xva.to(dev), yva.to(dev)
     if dist.primary:
         out.mkdir(parents=True, exist_ok=True)
+        remove_partial_writes(out)                # what a kill during a save left behind
+        if overwrite and ckpt is None:            # the user asked to replace the run that was there
+            for n in RUN_FILES: (out/n).unlink(missing_ok=True)
         save_json(asdict(cfg), out/'config.json')
     show = _show_progress(cfg.quiet, dist)
     say = (lambda m: None) if (cfg.quiet or not dist.primary) else (lambda m: print(m, file=sys.stderr if show else sys.stdout, flush=True))
     n_params = sum(p.numel() for p in model.parameters())
+    skipped = data.meta.get('skipped', 0)
     if ckpt is None:
         say(f"fer_train: {cfg.recipe} recipe, {cfg.model} ({n_params / 1e6:.2f}M parameters) on {dev}"
-            f"{f' x{dist.world}' if dist.world > 1 else ''}, {len(xtr)} training and {len(xva)} val images, "
-            f"{cfg.epochs} epochs of {steps} steps -> {out}")
+            f"{f' x{dist.world}' if dist.world > 1 else ''}, {len(xtr)} training and {len(xva)} val images"
+            f"{f' ({skipped} bad files skipped)' if skipped else ''}, {cfg.epochs} epochs of {steps} steps -> {out}")
     else: say(f"fer_train: resuming {out} at epoch {epoch0 + 1}, step {step0}/{steps}")
 
     def state(epoch, step, sums_now):
@@ -630,21 +673,43 @@ def _train(cfg, data, ckpt, dist, on_step):
                     scheduler=sched.state_dict(), scaler=scaler.state_dict(), ema=ema.state_dict() if ema else None,
                     sums=sums_now, history=history, best=best, rng=rng, elapsed=elapsed0 + time.perf_counter() - t_wall)
 
+    saved_at = [None if ckpt is None else (epoch0, step0)]   # where the last.pt on disk stands
     def save_last(epoch, step, sums_now, metrics=None):
         st = state(epoch, step, sums_now)        # (a collective under DDP: every rank computes it)
         if dist.primary: save_checkpoint(out/'last.pt', model, classes, config=asdict(cfg), metrics=metrics, train_state=st)
+        saved_at[0] = (epoch, step)
         return out/'last.pt'
+
+    def diverged(epoch, r):
+        e, s = saved_at[0] or (None, None)
+        good = (f"the last good checkpoint is {out/'last.pt'} (" + (f"after epoch {e})" if not s else f"epoch {e + 1}, step {s})")
+                if e is not None else "no checkpoint was saved before it")
+        at = f"step {r['bad_step']}/{steps}" if r['bad_step'] else f"by step {r['step']}/{steps}"
+        return TrainingDiverged(f"training loss became {float(r['sums'][0]):g} at epoch {epoch + 1} {at}; stopped without "
+                                f"saving these weights; {good}; a lower lr (now {cfg.lr:g}) may help")
+
+    def timing_note(per_step):                   # on a CPU: what the first steps say about the whole run
+        epoch_s = per_step * steps
+        slow = epoch_s > 600
+        if (cfg.quiet and not slow) or not dist.primary: return
+        msg = (f"fer_train: note: {cfg.model} ({n_params / 1e6:.1f}M parameters) takes {per_step:.2f} s per step of {per_rank} "
+               f"faces on this CPU (measured): about {_duration(epoch_s)} per epoch, "
+               f"{_duration(epoch_s * (cfg.epochs - epoch0))} for the run")
+        if slow: msg += (f"; the {cfg.recipe} recipe is meant for a GPU: on a CPU try --recipe fast (fer_vgg, 7.3M parameters) "
+                         "or --recipe fast --set model=fer_tiny, with --limit N for a quick look")
+        print(msg, file=sys.stderr, flush=True)
 
     last_save = [time.monotonic()]
     def save_due(): return bool(cfg.save_every_min) and time.monotonic() - last_save[0] > 60 * cfg.save_every_min
     stop = _StopSignal()
     run = _Run(cfg, model, fwd, opt, sched, scaler, ema, x, y, dist, dtype, steps, per_rank, len(classes), stop, on_step, save_due,
-               channels_last)
+               channels_last, timing_note if dev.type == 'cpu' else None)
     with stop:
         epoch = epoch0
         while epoch < cfg.epochs:
             r = train_one_epoch(run, epoch, step0, sums, show)
             step0, sums = r['step'], r['sums']
+            if r['reason'] == 'nonfinite': raise diverged(epoch, r)
             if r['reason'] is not None:
                 last = save_last(epoch, step0, sums); last_save[0] = time.monotonic()
                 if r['reason'] == 'save': continue
@@ -718,17 +783,21 @@ def fer_train(recipe:str='seed', # preset: seed, fast or best (see the training 
               limit:int=None, # train on a stratified subset of this many images (a quick run)
               set:Param("any other setting as key=value, e.g. --set lr=3e-4 ema=0.999", str, nargs='+')=None,
               quiet:bool=False, # no progress bars or per-epoch lines
+              lenient:bool=False, # skip unreadable images and bad CSV rows of the dataset (counted) instead of stopping
+              overwrite:bool=False, # replace the run already in --out (its checkpoints and metrics) instead of refusing
              ):
     "Train a facial-expression model on FER-2013 (or your faces) with a recipe; Ctrl-C saves, --resume continues."
     with cli_errors('fer_train'):
         over = parse_overrides(set or [])
         over.update({k: v for k, v in dict(data=data, out=out, epochs=epochs, device=device, limit=limit).items() if v is not None})
         if quiet: over['quiet'] = True
+        if lenient: over['lenient'] = True
+        if resume and overwrite: raise ConfigError("--resume continues a run and --overwrite replaces it: pass one of them")
         if resume:
             resume = find_resume(resume, out)
             cfg = resume_config(resume, **over)
         else: cfg = get_config(recipe, **over)
-        try: s = train(cfg, resume=resume)
+        try: s = train(cfg, resume=resume, overwrite=overwrite)
         except TrainingInterrupted as e:
             if int(os.environ.get('RANK', '0')) == 0: print(f"fer_train: {e}", file=sys.stderr)
             raise SystemExit(130)

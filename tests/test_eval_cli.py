@@ -64,12 +64,27 @@ def test_eval_ensemble_tta_out(work):
     ('empty data folder', ['run/a.pt', '--data', 'empty'], 'empty'),
     ('unknown split', ['run/a.pt', '--data', 'faces', '--splits', 'val,private'], 'private'),
     ('unknown tta', ['run/a.pt', '--data', 'faces', '--tta', 'tencrop'], 'tencrop'),
+    ('unknown device', ['run/a.pt', '--data', 'faces', '--device', 'foo'], "device 'foo': unknown device"),
+    pytest.param('cuda without a GPU', ['run/a.pt', '--data', 'faces', '--device', 'cuda'], 'CUDA is not available',
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU')),
 ])
 def test_eval_bad_input(work, case, args, words):
-    r = run(work, *args, '--device', 'cpu', '--out', work / f'bad-{case}.json')
+    r = run(work, '--device', 'cpu', *args, '--out', work / f'bad-{case}.json')
     assert r.returncode == 2, (case, r.returncode, r.stderr)
     err = r.stderr.strip()
     assert '\n' not in err and err.startswith('fer_eval: error:'), (case, r.stderr)
     assert words in err, (case, err)
     assert 'Traceback' not in r.stderr + r.stdout
     assert not (work / f'bad-{case}.json').exists()
+
+
+def test_eval_lenient_skips_a_corrupt_jpg(work):
+    data = write_faces(synthetic_faces(n_per_class=6, seed=0), work / 'jpgs', ext='jpg')
+    bad = sorted((data / 'test' / 'happy').glob('*.jpg'))[0]; bad.write_bytes(bad.read_bytes()[:200])
+    r = run(work, work / 'run' / 'a.pt', '--data', data, '--device', 'cpu', '--out', work / 'strict.json', '--no_figures')
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and bad.name in r.stderr and '--lenient' in r.stderr, r.stderr
+    r = run(work, work / 'run' / 'a.pt', '--data', data, '--device', 'cpu', '--out', work / 'lenient.json', '--no_figures', '--lenient')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((work / 'lenient.json').read_text())
+    assert res['skipped'] == 1 and '(1 bad files skipped)' in r.stdout
+    assert res['splits']['combined']['n'] == 6 * 7 * 2 - 1

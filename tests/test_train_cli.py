@@ -1,6 +1,6 @@
 "`fer_train` end to end as users run it: a real subprocess, exit codes, stderr, Ctrl-C and --resume."
 import os, sys, json, time, signal, subprocess
-import pytest
+import pytest, torch
 
 @pytest.fixture(scope='module')
 def faces_dir(tmp_path_factory):
@@ -54,6 +54,11 @@ def test_progress_lines_when_not_quiet(faces_dir, env, tmp_path):
     (['--data', '/no/such/dataset'], "/no/such/dataset"),
     (['--resume', '/no/such/run'], "no such checkpoint"),
     (['--set', 'model=no_such_net'], "unknown model 'no_such_net'"),
+    (['--device', 'foo'], "device 'foo': unknown device"),
+    pytest.param(['--device', 'cuda'], "CUDA is not available", marks=pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU')),
+    (['--set', 'lr=inf'], "lr must be a finite number, got inf"),
+    (['--set', 'ema=nan'], "ema must be a finite number, got nan"),
+    (['--data', '/no/such\nfaces'], "/no/such\\nfaces: no such file or folder"),     # a newline in a name: still one line
 ])
 def test_bad_input_one_line_exit_2(faces_dir, env, tmp_path, args, msg):
     base = ['--out', tmp_path/'run', '--device', 'cpu', '--quiet']
@@ -94,3 +99,64 @@ def test_ctrl_c_then_resume(faces_dir, env, tmp_path):
     assert [h['epoch'] for h in hist] == list(range(1, target + 1)) and done <= target
     assert load_checkpoint(out/'last.pt')[1]['train_state']['epoch'] == target
     assert json.loads((out/'config.json').read_text())['epochs'] == target
+
+
+def test_out_is_a_file(faces_dir, env, tmp_path):
+    f = tmp_path/'notes.txt'; f.write_text('mine')
+    r = fer_train('--data', faces_dir, '--out', f, '--quiet', *TINY, env=env)
+    assert r.returncode == 2 and r.stderr == f'fer_train: error: {f}: is a file, not a run folder\n', r.stderr
+    assert f.read_text() == 'mine'
+
+def test_a_finished_run_is_never_overwritten(faces_dir, env, tmp_path):
+    out = tmp_path/'old'
+    assert fer_train('--data', faces_dir, '--out', out, '--epochs', 3, '--quiet', *TINY, env=env).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in ('.pt', '.csv', '.json')}
+    r = fer_train('--data', faces_dir, '--out', out, '--epochs', 1, '--quiet', *TINY, env=env)
+    assert r.returncode == 2 and r.stderr.count('\n') == 1, r.stderr
+    assert f'{out} already holds a training run' in r.stderr and f'--resume {out}' in r.stderr and '--overwrite' in r.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in ('.pt', '.csv', '.json')} == before
+    r = fer_train('--data', faces_dir, '--out', out, '--epochs', 1, '--quiet', '--overwrite', *TINY, env=env)
+    assert r.returncode == 0, r.stderr
+    assert len((out/'metrics.csv').read_text().splitlines()) == 2          # header + the new run's one epoch
+
+def _no_times(rows): return [{k: v for k, v in r.items() if 'time' not in k} for r in rows]
+
+def test_kill_9_then_resume_with_the_fast_recipe(tmp_path_factory, env, tmp_path):
+    "SIGKILL after epoch 2 (no chance to save): the fast recipe's last.pt is at most one epoch old, and --resume ends bit-identical."
+    from fer_nbdev.data import synthetic_faces, write_faces
+    from fer_nbdev.models import load_checkpoint
+    data = write_faces(synthetic_faces(n_per_class=30, seed=1), tmp_path/'faces')
+    args = ['--recipe', 'fast', '--data', data, '--epochs', 6, '--limit', 140, '--device', 'cpu', '--quiet',
+            '--set', 'model=fer_tiny', 'batch_size=4', 'save_every_min=0', 'figures=false']
+    r = fer_train('--out', tmp_path/'a', *args, env=dict(env, FER_TRAIN_DIGEST=str(tmp_path/'da')))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path/'b'
+    p = subprocess.Popen([sys.executable, '-m', 'fer_nbdev.train', '--out', str(out), *map(str, args)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not ((out/'metrics.csv').exists() and len((out/'metrics.csv').read_text().splitlines()) >= 3):   # 2 epochs written
+        assert p.poll() is None, p.communicate()
+        assert time.time() - t0 < 240, 'two epochs did not finish in 4 minutes'
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL); p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGKILL
+    done = len((out/'metrics.csv').read_text().splitlines()) - 1
+    assert 2 <= done < 6, done
+    assert load_checkpoint(out/'last.pt')[1]['train_state']['epoch'] >= done   # at most the running epoch is lost
+    (out/'.last.pt.k1ll9ed0.tmp').write_bytes(b'half a checkpoint')           # what a kill during a save leaves
+    r = fer_train('--resume', out, '--quiet', env=dict(env, FER_TRAIN_DIGEST=str(tmp_path/'db')))
+    assert r.returncode == 0, r.stderr
+    assert not (out/'.last.pt.k1ll9ed0.tmp').exists()
+    a, b = (json.loads((tmp_path/n/'metrics.json').read_text()) for n in ('a', 'b'))
+    assert len(b) == 6 and _no_times(b) == _no_times(a)
+    assert (tmp_path/'db'/'rank0.sha256').read_text() == (tmp_path/'da'/'rank0.sha256').read_text()
+
+def test_lenient_skips_a_corrupt_jpg(env, tmp_path):
+    from fer_nbdev.data import synthetic_faces, write_faces
+    data = write_faces(synthetic_faces(n_per_class=10, seed=2), tmp_path/'faces', ext='jpg')
+    bad = sorted((data/'train'/'happy').glob('*.jpg'))[0]; bad.write_bytes(bad.read_bytes()[:200])
+    r = fer_train('--data', data, '--out', tmp_path/'strict', '--epochs', 1, '--quiet', *TINY, env=env)
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and bad.name in r.stderr and '--lenient' in r.stderr, r.stderr
+    r = fer_train('--data', data, '--out', tmp_path/'run', '--epochs', 1, '--lenient', *TINY, env=env)
+    assert r.returncode == 0, r.stderr
+    assert '(1 bad files skipped)' in r.stdout + r.stderr
