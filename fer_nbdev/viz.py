@@ -7,6 +7,7 @@ from __future__ import annotations
 import io, re, csv, json, html, time, base64
 from pathlib import Path
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from fastcore.script import call_parse
@@ -550,7 +551,6 @@ def overlay(images, # uint8 faces [N, H, W] (or one face [H, W])
             cmap:str='inferno', # a matplotlib colour map
            ) -> np.ndarray:
     "Faces with their saliency maps blended in as colour: uint8 RGB `[N, H, W, 3]`."
-    from matplotlib import colormaps
     x, m = _faces(images).astype(np.float64), _arr(maps, np.float64)
     if m.ndim == 2: m = m[None]
     if x.shape[:3] != m.shape: raise ValueError(f"maps of shape {m.shape} for faces of shape {x.shape[:3]}")
