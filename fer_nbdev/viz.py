@@ -977,9 +977,9 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
     config = json.loads((run/'config.json').read_text()) if run and (run/'config.json').exists() else None
     history = load_history(run) if run and ((run/'metrics.json').exists() or (run/'metrics.csv').exists()) else None
     n_fig, body, nav, plots = [0], [], [], []
-    def fig_html(fig, caption, kind='svg'):
+    def fig_html(fig, caption, kind='svg', dpi=110):
         n_fig[0] += 1
-        inner = inline_svg(fig, f'fig{n_fig[0]}') if kind == 'svg' else inline_png(fig, caption)
+        inner = inline_svg(fig, f'fig{n_fig[0]}') if kind == 'svg' else inline_png(fig, caption, dpi)
         return f'<figure id="figure-{n_fig[0]}">{inner}<figcaption>Figure {n_fig[0]}. {_esc(caption)}</figcaption></figure>'
     def section(anchor, title, html_):
         nav.append(f'<a href="#{anchor}">{_esc(title)}</a>'); body.append(f'<h2 id="{anchor}">{_esc(title)}</h2>{html_}')
@@ -1069,11 +1069,12 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
                          f'Mean Grad-CAM map of each class over the faces of {lab(show)} labelled with it (each face explained for its '
                          "true class), on the class's mean face; each map on its own scale, yellow where it counted most.", 'png')
             h += fig_html(plot_explained(v['images'][one], sal[one], v['probs'][one], classes, v['labels'][one], ncols=2),
-                          f'The faces above with the Grad-CAM map of their predicted class: where the model found it.', 'png')
+                          f'The faces above with the Grad-CAM map of their predicted class: where the model found it.', 'png', 80)
             for kind in _GALLERY_TITLES:
                 h += fig_html(plot_gallery(v['images'], v['probs'], v['labels'], classes, kind, k, maps=sal,
                                            title=f'{_GALLERY_TITLES[kind]} on {lab(show)}, where the model looks'),
-                              f'The gallery of {_GALLERY_TITLES[kind].lower()} with the Grad-CAM map of each predicted class.', 'png')
+                              f'The gallery of {_GALLERY_TITLES[kind].lower()} with the Grad-CAM map of each predicted class.', 'png',
+                              80)   # 80 px per inch: still more than a 48x48 face has, half the pixels of 110
             section('maps', 'Where the model looks', h)
     if config:
         kv = list(_flat(config)); n = -(-len(kv) // 3)
