@@ -38,11 +38,18 @@ def list_models(pattern:str='*', # shell-style filter; 'timm/<pattern>' lists ti
         return ['timm/' + n for n in timm.list_models(pattern[5:])]
     return sorted(fnmatch.filter(_MODELS, pattern))
 
-def _set_cfg(model:nn.Module, input_size, mean, std) -> nn.Module:
+def _set_cfg(model:nn.Module, input_size, mean, std,
+             explain_layer:str=None, # module path of the feature map saliency maps explain (see `fer_nbdev.explain`)
+            ) -> nn.Module:
     "Attach the preprocessing part of `fer_cfg` to `model` (builders call this; `create_model` completes it)."
     model.fer_cfg = dict(input_size=tuple(int(i) for i in input_size),
                          mean=tuple(float(m) for m in mean), std=tuple(float(s) for s in std))
+    if explain_layer: model.fer_cfg['explain_layer'] = str(explain_layer)
     return model
+
+def _last_conv(model:nn.Module) -> str|None:
+    "Module path of the last `nn.Conv2d` of `model` (registration order), or None."
+    return next((n for n, m in reversed(list(model.named_modules())) if isinstance(m, nn.Conv2d)), None)
 
 # %% ../nbs/02_models.ipynb #869e198a
 def _unknown_model(name:str) -> str:
@@ -87,6 +94,8 @@ def create_model(name:str, # a registered name (see `list_models`) or 'timm/<any
     cfg = model.fer_cfg
     model.fer_cfg = dict(arch=name, arch_kwargs={k: v for k, v in kwargs.items() if k != 'pretrained_cfg_overlay'},
                          num_classes=num_classes, input_size=cfg['input_size'], mean=cfg['mean'], std=cfg['std'])
+    layer = cfg.get('explain_layer') or _last_conv(model)   # a builder that names none: its last convolution
+    if layer: model.fer_cfg['explain_layer'] = layer
     return model
 
 # %% ../nbs/02_models.ipynb #23014ab0
@@ -116,9 +125,19 @@ def seed_vgg19_bn(num_classes:int=7, pretrained:bool|str=False,
     model = timm.create_model('vgg19_bn', **_timm_pretrained(pretrained, pretrained_cfg_overlay))
     model.head.fc = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(model.head.fc.in_features, 512), nn.ReLU(),
                                   nn.Dropout(drop_rate), nn.Linear(512, num_classes))
-    return _set_cfg(model, (3, 48, 48), (0.0,) * 3, (1.0,) * 3)
+    # explain the last conv block's ReLU: 3x3 at 48x48 (features.52, timm's last feature map, is the max pool: 1x1)
+    return _set_cfg(model, (3, 48, 48), (0.0,) * 3, (1.0,) * 3, explain_layer='features.51')
 
 # %% ../nbs/02_models.ipynb #65b0d64f
+def _timm_explain_layer(model:nn.Module, # a timm model
+                        size:tuple, # its input (H, W)
+                       ) -> str|None:
+    "The deepest of timm's `feature_info` maps still at least 3x3 at input `size` (else its first), or the last convolution."
+    info = [f for f in (getattr(model, 'feature_info', None) or []) if isinstance(f, dict) and f.get('module')]
+    if not info: return _last_conv(model)
+    big = [f for f in info if min(size) // int(f.get('reduction') or 1) >= 3]
+    return (big or info[:1])[-1]['module']
+
 def _timm_model(timm_name:str, num_classes:int=7, pretrained:bool|str=False,
                 in_chans:int=3, # input channels: 3 (timm's normalisation) or 1 (averaged normalisation)
                 img_size:int|tuple=48, # input size; an int or (H, W)
@@ -137,7 +156,7 @@ def _timm_model(timm_name:str, num_classes:int=7, pretrained:bool|str=False,
                               **_timm_pretrained(pretrained, pretrained_cfg_overlay), **kwargs)
     mean, std = model.pretrained_cfg.get('mean', (0.5,) * 3), model.pretrained_cfg.get('std', (0.5,) * 3)
     if in_chans != len(mean): mean, std = (sum(mean) / len(mean),) * in_chans, (sum(std) / len(std),) * in_chans
-    return _set_cfg(model, (in_chans, *size), mean, std)
+    return _set_cfg(model, (in_chans, *size), mean, std, _timm_explain_layer(model, size))
 
 # %% ../nbs/02_models.ipynb #0ee7c4ba
 # Mean and std of x/255 over all pixels of the 28,709 FER-2013 training images (`train/` of the Kaggle archive in
@@ -162,10 +181,10 @@ def init_weights(model:nn.Module, # initialised in place
     if classifier is not None: nn.init.normal_(classifier.weight, std=0.01); nn.init.zeros_(classifier.bias)
     return model
 
-def _gray_cfg(model:nn.Module, in_chans:int, img_size:int|tuple) -> nn.Module:
-    "Attach the FER-2013 grayscale normalisation, repeated over `in_chans`, to `model`."
+def _gray_cfg(model:nn.Module, in_chans:int, img_size:int|tuple, explain_layer:str=None) -> nn.Module:
+    "Attach the FER-2013 grayscale normalisation, repeated over `in_chans`, and the layer to explain to `model`."
     size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
-    return _set_cfg(model, (in_chans, *size), (FER2013_MEAN,) * in_chans, (FER2013_STD,) * in_chans)
+    return _set_cfg(model, (in_chans, *size), (FER2013_MEAN,) * in_chans, (FER2013_STD,) * in_chans, explain_layer)
 
 def _no_pretrained(name:str, pretrained):
     if pretrained: raise ConfigError(f"{name} has no pretrained weights: train it with fer_train, or load a checkpoint")
@@ -207,7 +226,7 @@ def fer_vgg(num_classes:int=7, pretrained:bool=False,
     "VGG-style net for 48x48 gray faces (Khaireddin & Chen 2021): 4 stages of 2 conv-BN-ReLU + max pool, MLP head."
     _no_pretrained('fer_vgg', pretrained)
     model = FerVGG(num_classes, in_chans, tuple(width * m for m in (1, 2, 4, 8)), depth, tuple(hidden), drop_rate, pool)
-    return _gray_cfg(model, in_chans, img_size)
+    return _gray_cfg(model, in_chans, img_size, f'stages.3.{depth - 1}')   # the last conv-BN-ReLU, before the last pool
 
 # %% ../nbs/02_models.ipynb #0f28bdad
 class BasicBlock(nn.Module):
@@ -261,7 +280,7 @@ def fer_resnet(num_classes:int=7, pretrained:bool=False,
     blocks = tuple(blocks)
     if len(blocks) not in (3, 4): raise ConfigError(f"fer_resnet: blocks needs 3 or 4 stages, not {blocks}")
     model = FerResNet(num_classes, in_chans, tuple(width * 2 ** i for i in range(len(blocks))), blocks, drop_rate)
-    return _gray_cfg(model, in_chans, img_size)
+    return _gray_cfg(model, in_chans, img_size, f'stages.{len(blocks) - 1}')   # the last stage: 6x6 at 48x48
 
 # %% ../nbs/02_models.ipynb #7763d10f
 @register_model
@@ -272,7 +291,7 @@ def fer_tiny(num_classes:int=7, pretrained:bool=False,
             ) -> nn.Module:
     "Tiny VGG-style net (about 51k parameters) for CPU tests and smoke runs: 4 stages of 1 conv-BN-ReLU + max pool."
     _no_pretrained('fer_tiny', pretrained)
-    return _gray_cfg(FerVGG(num_classes, in_chans, (16, 32, 48, 64), 1, (), drop_rate, 3), in_chans, img_size)
+    return _gray_cfg(FerVGG(num_classes, in_chans, (16, 32, 48, 64), 1, (), drop_rate, 3), in_chans, img_size, 'stages.3.0')
 
 # %% ../nbs/02_models.ipynb #f3c336ce
 def preprocess(x:torch.Tensor, # uint8 or float grey levels 0..255, [N, H, W] or [N, 1, H, W]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io, re, csv, json, html, time, base64
 from pathlib import Path
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from fastcore.script import call_parse
@@ -17,9 +18,10 @@ __all__ = ['FER_COLORS', 'class_colors', 'text_color', 'new_figure', 'figure_byt
            'reliability_bins', 'expected_calibration_error', 'log_probs', 'softmax_t', 'nll_t', 'fit_temperature',
            'apply_temperature', 'uncertainty', 'select_gallery', 'load_history', 'best_epoch', 'confusion_from',
            'row_normalize', 'plot_history', 'plot_samples', 'plot_predictions', 'plot_prediction', 'plot_face_cards',
-           'plot_gallery', 'plot_confusion', 'plot_class_metrics', 'plot_reliability', 'history_plotly',
-           'confusion_plotly', 'plotly_html', 'save_plotly', 'write_history_figures', 'calibration',
-           'write_eval_figures', 'inline_svg', 'inline_png', 'build_report', 'fer_report', 'calibrate_checkpoint']
+           'plot_gallery', 'overlay', 'class_mean_maps', 'plot_explained', 'plot_class_maps', 'plot_confusion',
+           'plot_class_metrics', 'plot_reliability', 'history_plotly', 'confusion_plotly', 'plotly_html', 'save_plotly',
+           'write_history_figures', 'calibration', 'write_eval_figures', 'inline_svg', 'inline_png', 'build_report',
+           'fer_report', 'calibrate_checkpoint']
 
 # %% ../nbs/06_viz.ipynb #6cd14868
 FER_COLORS = {'angry': '#D55E00', 'disgust': '#009E73', 'fear': '#CC79A7', 'happy': '#E69F00',
@@ -520,11 +522,16 @@ def plot_gallery(images, # uint8 faces [N, H, W]
                  k:int=6, # faces per class
                  by:str='entropy', # uncertainty measure for kind='uncertain'
                  title:str=None, # figure title
+                 maps=None, # saliency maps [N, H, W] in [0, 1] (`fer_nbdev.explain.explain`), drawn over the faces
                 ):
     "The `k` most confident right or wrong, or most uncertain, predictions of each true class, one row per class."
     if kind not in _GALLERY_TITLES: raise ValueError(f"unknown gallery kind {kind!r}: use right, wrong or uncertain")
     x = _faces(images); p, y = _probs_labels(probs, labels)
     picks = select_gallery(p, y, k, by)[kind]
+    if maps is not None:                           # blend only the faces shown
+        shown = sorted({i for row in picks for i in row}); m = _arr(maps, np.float64)
+        if len(m) != len(x): raise ValueError(f"{len(m)} maps for {len(x)} images")
+        x = dict(zip(shown, overlay(x[shown], m[shown]))) if shown else {}
     cols, cells = class_colors(classes), {}
     for c in range(len(classes)):
         for j, i in enumerate(picks[c]):
@@ -533,7 +540,90 @@ def plot_gallery(images, # uint8 faces [N, H, W]
     fig = new_figure(1.03 * k + 1.3, 1.3 * len(classes) + 0.6)
     with _style():
         _face_grid(fig.add_subplot(), cells, len(classes), k, classes, [text_color(cols[c]) for c in classes], titles=True)
-        fig.suptitle(title or f'{_GALLERY_TITLES[kind]} per true class' + (f' ({by})' if kind == 'uncertain' else ''))
+        fig.suptitle(title or f'{_GALLERY_TITLES[kind]} per true class' + (f' ({by})' if kind == 'uncertain' else '')
+                     + (', where the model looks' if maps is not None else ''))
+    return fig
+
+# %% ../nbs/06_viz.ipynb #f04d3f87
+def overlay(images, # uint8 faces [N, H, W] (or one face [H, W])
+            maps, # saliency maps [N, H, W] (or [H, W]) in [0, 1], at the faces' size
+            alpha:float=0.5, # weight of the colour map
+            cmap:str='inferno', # a matplotlib colour map
+           ) -> np.ndarray:
+    "Faces with their saliency maps blended in as colour: uint8 RGB `[N, H, W, 3]`."
+    x, m = _faces(images).astype(np.float64), _arr(maps, np.float64)
+    if m.ndim == 2: m = m[None]
+    if x.shape[:3] != m.shape: raise ValueError(f"maps of shape {m.shape} for faces of shape {x.shape[:3]}")
+    gray = x[..., None].repeat(3, -1) if x.ndim == 3 else x
+    heat = colormaps[cmap](np.clip(m, 0, 1))[..., :3] * 255
+    return np.clip((1 - alpha) * gray + alpha * heat, 0, 255).round().astype(np.uint8)
+
+def class_mean_maps(maps, # saliency maps [N, H, W]
+                    labels, # [N] class ids of the faces (true or predicted)
+                    num_classes:int, # K
+                   ) -> tuple:
+    "Mean map of each class `[K, H, W]` (zeros for a class without faces) and the number of faces of each `[K]`."
+    m, y = _arr(maps, np.float64), _arr(labels).astype(np.int64)
+    if len(m) != len(y): raise ValueError(f"{len(m)} maps for {len(y)} labels")
+    n = np.bincount(y, minlength=num_classes)[:num_classes]
+    sums = np.zeros((num_classes,) + m.shape[1:]); np.add.at(sums, y, m)
+    return sums / np.maximum(n, 1)[:, None, None], n
+
+# %% ../nbs/06_viz.ipynb #d5f0c925
+def plot_explained(images, # uint8 faces [N, H, W] (or one face [H, W])
+                   maps, # their saliency maps [N, H, W] in [0, 1] (for the predicted class, as `explain` gives)
+                   probs, # [N, K] class probabilities (or [K])
+                   classes, # class names, in order
+                   labels=None, # [N] true class ids, if known
+                   ncols:int=2, # (face, map, bars) triples per row
+                   title:str=None, # figure title
+                  ):
+    "Each face, the face with its saliency map, and its probabilities as bars, with true and predicted label."
+    x, p = _faces(images), _arr(probs, np.float64)
+    if p.ndim == 1: p = p[None]
+    y = None if labels is None else np.atleast_1d(_arr(labels)).astype(np.int64)
+    if len(x) != len(p): raise ValueError(f"{len(x)} images for {len(p)} rows of probabilities")
+    ov, cols = overlay(x, maps), class_colors(classes)
+    ncols = max(1, min(ncols, len(x))); nrows = -(-len(x) // ncols)
+    fig = new_figure(8.2 * ncols, max(2.9, 0.33 * len(classes) + 1.0) * nrows + (0.3 if title else 0))
+    with _style():
+        axs = fig.subplots(nrows, 3 * ncols, squeeze=False, width_ratios=[1, 1, 1.45] * ncols)
+        for i in range(nrows * ncols):
+            fa, ma, ba = (axs[i // ncols, 3 * (i % ncols) + j] for j in range(3))
+            if i >= len(x):
+                for a in (fa, ma, ba): a.axis('off')
+                continue
+            k = int(p[i].argmax())
+            _show_face(fa, x[i]); _show_face(ma, ov[i], cols[classes[k]])
+            lines = [] if y is None else [f'true: {classes[y[i]]}']
+            mark = '' if y is None else ('  \u2713' if y[i] == k else '  \u2717')
+            lines.append(f'pred: {classes[k]} ({100 * p[i, k]:.0f}%){mark}')
+            fa.set_title('\n'.join(lines), fontsize=10, color='black' if y is None or y[i] == k else '#B00020')
+            ma.set_title(f'where it sees {classes[k]}', fontsize=10, color=text_color(cols[classes[k]]))
+            _bars(ba, p[i], classes, cols, k, None if y is None else y[i])
+        if title: fig.suptitle(title)
+    return fig
+
+def plot_class_maps(maps, # saliency maps [N, H, W] in [0, 1]: each face's map for the class of `labels`
+                    labels, # [N] class ids (true, or predicted) grouping the faces
+                    classes, # class names, in order
+                    images=None, # the faces [N, H, W]; their mean per class is drawn under its mean map
+                    title:str=None, # figure title
+                   ):
+    "The mean saliency map of each class over its faces, on the class's mean face: where the model looks for each class."
+    K = len(classes)
+    mm, n = class_mean_maps(maps, labels, K)
+    faces = (class_mean_maps(_faces(images), labels, K)[0] if images is not None else np.full(mm.shape, 128.0))
+    top = mm.reshape(K, -1).max(1)[:, None, None]
+    ov = overlay(faces.round().astype(np.uint8), mm / np.where(top > 0, top, 1))     # each class's map on its own scale
+    cols = class_colors(classes)
+    ncols = K if K <= 4 else -(-K // 2); nrows = -(-K // ncols)
+    cells = {divmod(c, ncols): (ov[c], cols[classes[c]], f'{classes[c]} ({n[c]:,})', text_color(cols[classes[c]]))
+             for c in range(K) if n[c]}
+    fig = new_figure(1.55 * ncols + 0.4, 1.9 * nrows + 0.5)
+    with _style():
+        _face_grid(fig.add_subplot(), cells, nrows, ncols, [''] * nrows, ['black'] * nrows, titles=True)
+        fig.suptitle(title or 'Mean saliency map per class')
     return fig
 
 # %% ../nbs/06_viz.ipynb #dc15e7f9
@@ -845,7 +935,7 @@ def _resolve(source):
     return p, run
 
 def _predict(ckpt_path, data, tta, device, batch_size):
-    "Load the checkpoint and data; probabilities, labels and faces of val and test, plus the checkpoint and data."
+    "Load the checkpoint and data; probabilities, labels and faces of val and test, plus the checkpoint, data and model."
     import torch
     from fer_nbdev.models import load_checkpoint
     from fer_nbdev.augment import predict_proba
@@ -862,8 +952,7 @@ def _predict(ckpt_path, data, tta, device, batch_size):
     out = {}
     for s, m in (('val', code == 1), ('test', code == 2), ('combined', keep)):
         if m.any(): out[s] = dict(probs=pr[m.numpy()], labels=labels[m].numpy(), images=ds.images[m].numpy())
-    nparams = sum(p.numel() for p in model.parameters())
-    return out, ck, ds, nparams, {s: split_names(ds)[s] for s in out}
+    return out, ck, ds, model, {s: split_names(ds)[s] for s in out}
 
 # %% ../nbs/06_viz.ipynb #cf3cce12
 def build_report(source, # a fer_train run folder, or a checkpoint file
@@ -875,6 +964,7 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
                  k:int=6, # faces per class in the galleries
                  interactive:bool=False, # also embed the plotly figures (plotly.js inlined, about 4.8 MB)
                  seed:int=0, # which random faces the sample grid and the predictions show
+                 maps:bool=True, # add saliency maps (Grad-CAM, `fer_nbdev.explain`): per-class means, predictions, galleries
                 ) -> Path:
     "Write one self-contained HTML report of a run or checkpoint: config, evaluation tables, every figure, model card."
     import fer_nbdev
@@ -887,16 +977,17 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
     config = json.loads((run/'config.json').read_text()) if run and (run/'config.json').exists() else None
     history = load_history(run) if run and ((run/'metrics.json').exists() or (run/'metrics.csv').exists()) else None
     n_fig, body, nav, plots = [0], [], [], []
-    def fig_html(fig, caption, kind='svg'):
+    def fig_html(fig, caption, kind='svg', dpi=110):
         n_fig[0] += 1
-        inner = inline_svg(fig, f'fig{n_fig[0]}') if kind == 'svg' else inline_png(fig, caption)
+        inner = inline_svg(fig, f'fig{n_fig[0]}') if kind == 'svg' else inline_png(fig, caption, dpi)
         return f'<figure id="figure-{n_fig[0]}">{inner}<figcaption>Figure {n_fig[0]}. {_esc(caption)}</figcaption></figure>'
     def section(anchor, title, html_):
         nav.append(f'<a href="#{anchor}">{_esc(title)}</a>'); body.append(f'<h2 id="{anchor}">{_esc(title)}</h2>{html_}')
 
     info = [('source', str(source))]
     if ckpt_path is not None:
-        split, ck, ds, nparams, snames = _predict(ckpt_path, data, tta, device, batch_size)
+        split, ck, ds, model, snames = _predict(ckpt_path, data, tta, device, batch_size)
+        nparams = sum(p.numel() for p in model.parameters())
         classes = list(ck['classes'])
         lab = lambda s: s if snames.get(s, s) == s else f'{s} ({snames[s]})'
         metrics = {s: classification_metrics(v['probs'], v['labels'], classes) for s, v in split.items()}
@@ -967,6 +1058,24 @@ def build_report(source, # a fer_train run folder, or a checkpoint file
                           f"{_GALLERY_TITLES[kind]} of each true class (rows) on {lab(show)}; frames and titles give the "
                           "predicted class" + (' (highest entropy first)' if kind == 'uncertain' else ' (most confident first)') + '.', 'png')
         section('faces', 'Faces and predictions', h)
+        if maps:
+            from fer_nbdev.explain import explain
+            picks, pred = select_gallery(v['probs'], v['labels'], k), v['probs'].argmax(1)
+            shown = sorted({i for kind in _GALLERY_TITLES for row in picks[kind] for i in row} | set(one))
+            sal = np.zeros(v['images'].shape, dtype=np.float32)   # maps for the predicted class, of the faces shown
+            sal[shown] = explain(model, v['images'][shown], pred[shown], tta=tta, batch_size=min(batch_size, 256)).numpy()
+            true_maps = explain(model, v['images'], v['labels'], tta=tta, batch_size=min(batch_size, 256)).numpy()
+            h = fig_html(plot_class_maps(true_maps, v['labels'], classes, v['images'], f'Where the model looks for each class on {lab(show)}'),
+                         f'Mean Grad-CAM map of each class over the faces of {lab(show)} labelled with it (each face explained for its '
+                         "true class), on the class's mean face; each map on its own scale, yellow where it counted most.", 'png')
+            h += fig_html(plot_explained(v['images'][one], sal[one], v['probs'][one], classes, v['labels'][one], ncols=2),
+                          f'The faces above with the Grad-CAM map of their predicted class: where the model found it.', 'png', 80)
+            for kind in _GALLERY_TITLES:
+                h += fig_html(plot_gallery(v['images'], v['probs'], v['labels'], classes, kind, k, maps=sal,
+                                           title=f'{_GALLERY_TITLES[kind]} on {lab(show)}, where the model looks'),
+                              f'The gallery of {_GALLERY_TITLES[kind].lower()} with the Grad-CAM map of each predicted class.', 'png',
+                              80)   # 80 px per inch: still more than a 48x48 face has, half the pixels of 110
+            section('maps', 'Where the model looks', h)
     if config:
         kv = list(_flat(config)); n = -(-len(kv) // 3)
         rows = [sum((list(kv[i + j * n]) if i + j * n < len(kv) else ['', ''] for j in range(3)), []) for i in range(n)]
@@ -995,10 +1104,12 @@ def fer_report(source:str, # a fer_train run folder, or a checkpoint file (.pt)
                batch_size:int=512, # images per forward pass
                k:int=6, # faces per class in the galleries
                interactive:bool=False, # also embed interactive plotly figures (inlines plotly.js, about 4.8 MB)
+               no_maps:bool=False, # leave out the saliency maps (Grad-CAM), which take about as long again as the predictions
               ):
     "Write a self-contained HTML report of a run or checkpoint: config, evaluation tables, figures and model card."
     with cli_errors('fer_report'):
-        path = build_report(source, data, out, tta=tta, device=device, batch_size=batch_size, k=k, interactive=interactive)
+        path = build_report(source, data, out, tta=tta, device=device, batch_size=batch_size, k=k, interactive=interactive,
+                            maps=not no_maps)
         print(f'wrote {path}')
 
 # %% ../nbs/06_viz.ipynb #64474ccd

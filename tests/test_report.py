@@ -66,10 +66,11 @@ def test_report_of_run(work):
     _check_page(page)
     for title in ('Evaluation', 'Training history', 'Confusion matrices', 'Calibration', 'Faces and predictions', 'Configuration'):
         assert re.search(f'<h2 id="[a-z-]+">{title}', page), title
-    assert page.count('<figure') == 15                               # history, 3 x 2 per split, 3 reliability, 5 with faces
-    assert page.count('<svg') == 10
+    assert page.count('<figure') == 20                               # history, 3 x 2 per split, 3 reliability, 5 with faces,
+    assert page.count('<svg') == 10                                  # 5 with saliency maps
+    assert re.search('<h2 id="[a-z-]+">Where the model looks', page)
     pngs = _pngs(page)
-    assert len(pngs) == 5 and all(w > 500 and h > 400 and sd > 10 for (w, h), sd in pngs), pngs
+    assert len(pngs) == 10 and all(w > 500 and h > 400 and sd > 10 for (w, h), sd in pngs), pngs
     for split in ('val', 'test', 'combined'): assert f'>{split}<' in page or f'>{split} (' in page
     for c in ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise'): assert c in page
     assert 'fer_tiny' in page and 'ECE' in page
@@ -92,7 +93,7 @@ def test_report_of_checkpoint_with_model_card(work):
     _check_page(page)
     assert '>Model card</h2>' in page and '<strong>synthetic</strong>' in page and 'example.com/logo.png' not in page
     assert 'Training history' not in page                            # the checkpoint's folder has no metrics.json
-    assert page.count('<figure') == 14
+    assert page.count('<figure') == 19
 
 
 def test_report_of_weights_with_history(work):
@@ -103,11 +104,12 @@ def test_report_of_weights_with_history(work):
     w.parent.mkdir(exist_ok=True)
     export_weights(work / 'run' / 'best.pt', w, extra={'history': load_history(work / 'run')})
     out = work / 'out' / 'weights_report.html'
-    r = run(work, w, '--data', work / 'faces', '--out', out, '--device', 'cpu')
+    r = run(work, w, '--data', work / 'faces', '--out', out, '--device', 'cpu', '--no_maps')
     assert r.returncode == 0, r.stderr
     page = out.read_text(encoding='utf-8')
     _check_page(page)
     assert re.search('<h2 id="[a-z-]+">Training history', page) and page.count('<figure') == 15
+    assert 'Where the model looks' not in page                       # --no_maps: no saliency maps
 
 
 def test_report_interactive_is_offline(work):
