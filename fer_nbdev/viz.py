@@ -417,6 +417,14 @@ def _bars(ax, p, classes, cols, k, label=None):
         if label is not None and j == label: t.set_fontweight('bold')
     ax.spines['left'].set_visible(False); ax.tick_params(axis='y', length=0)
 
+def _face_rows(images, probs, labels=None):
+    "Faces, probability rows and true class ids (or None) as arrays, checked to match: what every per-face figure starts from."
+    x, p = _faces(images), _arr(probs, np.float64)
+    if p.ndim == 1: p = p[None]
+    y = None if labels is None else np.atleast_1d(_arr(labels)).astype(np.int64)
+    if len(x) != len(p): raise ValueError(f"{len(x)} images for {len(p)} rows of probabilities")
+    return x, p, y
+
 def plot_predictions(images, # uint8 faces [N, H, W] (or one face [H, W])
                      probs, # [N, K] class probabilities (or [K] for one face)
                      classes, # class names, in order
@@ -425,10 +433,7 @@ def plot_predictions(images, # uint8 faces [N, H, W] (or one face [H, W])
                      title:str=None, # figure title
                     ):
     "Each face with its true and predicted label and confidence, beside a horizontal bar chart of its probabilities."
-    x, p = _faces(images), _arr(probs, np.float64)
-    if p.ndim == 1: p = p[None]
-    y = None if labels is None else np.atleast_1d(_arr(labels)).astype(np.int64)
-    if len(x) != len(p): raise ValueError(f"{len(x)} images for {len(p)} rows of probabilities")
+    x, p, y = _face_rows(images, probs, labels)
     cols = class_colors(classes)
     ncols = max(1, min(ncols, len(x))); nrows = -(-len(x) // ncols)
     fig = new_figure(6.4 * ncols, max(2.9, 0.33 * len(classes) + 1.0) * nrows + (0.3 if title else 0))
@@ -579,10 +584,7 @@ def plot_explained(images, # uint8 faces [N, H, W] (or one face [H, W])
                    title:str=None, # figure title
                   ):
     "Each face, the face with its saliency map, and its probabilities as bars, with true and predicted label."
-    x, p = _faces(images), _arr(probs, np.float64)
-    if p.ndim == 1: p = p[None]
-    y = None if labels is None else np.atleast_1d(_arr(labels)).astype(np.int64)
-    if len(x) != len(p): raise ValueError(f"{len(x)} images for {len(p)} rows of probabilities")
+    x, p, y = _face_rows(images, probs, labels)
     ov, cols = overlay(x, maps), class_colors(classes)
     ncols = max(1, min(ncols, len(x))); nrows = -(-len(x) // ncols)
     fig = new_figure(8.2 * ncols, max(2.9, 0.33 * len(classes) + 1.0) * nrows + (0.3 if title else 0))
