@@ -4,15 +4,39 @@
 
 # %% ../nbs/12_serve.ipynb #27234cb0
 from __future__ import annotations
-import io, os, sys, json, time, queue, base64, socket, asyncio, binascii, threading, weakref
+import io, os, re, sys, html, json, time, math, queue, base64, socket, asyncio, binascii, threading, weakref, importlib.util
 from pathlib import Path
 import numpy as np
+import mistune
+from PIL import Image
 from fastcore.script import call_parse
 from .core import FerError, DataError, ConfigError, cli_errors
-from .detect import open_image, ImageTooLarge, MAX_PIXELS
+from .detect import open_image, ImageTooLarge, MAX_PIXELS, face_crops
+from .explain import explain
+from .recognize import Recognizer, default_weights
+from .eval import FER2013_SPLIT_NAMES
+from .viz import class_colors
+try:  # the `serve` extra (fastapi, uvicorn, python-multipart): without it this module imports, its decoding and batching
+      # tools work, and `create_app` / `fer_serve` stop with one line saying what to install
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, HTMLResponse, FileResponse
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import ClientDisconnect
+    _MISSING = None if importlib.util.find_spec('python_multipart') or importlib.util.find_spec('multipart') else 'python-multipart'
+except ImportError as e: _MISSING = e.name
 
 # %% auto #0
-__all__ = ['PAGE', 'HTTPError', 'decode_image', 'decode_base64', 'Batcher', 'create_app', 'fer_serve']
+__all__ = ['NOTE', 'STATIC', 'MissingExtra', 'HTTPError', 'decode_image', 'decode_base64', 'Batcher', 'create_app',
+           'model_card_html', 'fer_serve']
+
+# %% ../nbs/12_serve.ipynb #32344593
+class MissingExtra(FerError, ImportError):
+    "The `serve` extra is not installed."
+
+def _need_extra():
+    "Stop with one clear line when fastapi, uvicorn or python-multipart is missing."
+    if _MISSING: raise MissingExtra(f"fer_serve needs the serve extra: pip install 'fer_nbdev[serve]' ({_MISSING} is missing)")
 
 # %% ../nbs/12_serve.ipynb #0c391f22
 class HTTPError(FerError):
@@ -100,51 +124,77 @@ def _jsonable(o):
     return o
 
 def _rescale(face:dict, sx:float, sy:float) -> dict:
-    "`face` with its box and landmarks mapped from the decoded image to the full-size one."
+    "`face` with its box, landmarks and saliency square mapped from the decoded image to the full-size one."
     if sx == sy == 1: return face
-    x0, y0, x1, y1 = face['box']
-    lm = face.get('landmarks')
-    return dict(face, box=[round(x0 * sx, 1), round(y0 * sy, 1), round(x1 * sx, 1), round(y1 * sy, 1)],
-                landmarks=None if lm is None else [[round(x * sx, 1), round(y * sy, 1)] for x, y in lm])
+    sc = lambda b: [round(b[0] * sx, 1), round(b[1] * sy, 1), round(b[2] * sx, 1), round(b[3] * sy, 1)]
+    lm, sal = face.get('landmarks'), face.get('saliency')
+    out = dict(face, box=sc(face['box']), landmarks=None if lm is None else [[round(x * sx, 1), round(y * sy, 1)] for x, y in lm])
+    if sal: out['saliency'] = dict(sal, box=sc(sal['box']))
+    return out
 
 def _model_info(rec) -> dict:
-    "Name, classes, input size, backend, checkpoint file name and metrics of the model `rec` runs."
+    "Name, classes and their colours, input size, backend, TTA, crop margin, checkpoint file name and metrics of the model `rec` runs."
     onnx_meta = getattr(rec.model, 'meta', None) if hasattr(rec.model, 'session') else None
     info = dict(name=onnx_meta.get('arch') if onnx_meta else rec.model.fer_cfg.get('arch'), classes=list(rec.classes),
-                input_size=list(rec.model.fer_cfg['input_size']), backend='onnx' if onnx_meta is not None else 'torch',
-                checkpoint=Path(rec.checkpoint).name, metrics=None)
+                colors=class_colors(rec.classes), input_size=list(rec.model.fer_cfg['input_size']),
+                backend='onnx' if onnx_meta is not None else 'torch', tta=rec.tta, margin=rec.margin,
+                explain=onnx_meta is None, checkpoint=Path(rec.checkpoint).name, metrics=None, model_card='/model-card')
     try: info['metrics'] = _jsonable(json.loads(onnx_meta.get('metrics') or 'null') if onnx_meta
                                      else getattr(rec, 'metrics', None))  # as read when `rec` loaded it: no second read
     except ValueError: pass
     return info
 
+# %% ../nbs/12_serve.ipynb #7f9169fb
 _NUM = {'type': 'number'}
 _ERROR = {'description': 'A bad request, explained in one line', 'content': {'application/json': {'schema': {
     'type': 'object', 'required': ['detail'], 'properties': {'detail': {'type': 'string'}}}}}}
+_SALIENCY = {'type': 'object', 'required': ['map_png', 'size', 'box', 'angle'], 'description':
+    "Only with ?explain=true: where the model looked for its predicted class (Grad-CAM, `fer_nbdev.explain`), on the "
+    "crop it classified. The crop is the square `box` of the photo turned by -`angle` degrees about its centre (so the "
+    "eyes are level); to lay the map on the photo, draw it over `box` turned by +`angle` (clockwise, y down).", 'properties': {
+    'map_png': {'type': 'string', 'contentEncoding': 'base64', 'contentMediaType': 'image/png',
+                'description': 'the map as an 8-bit grey PNG, base64: 0 = no influence, 255 = the most'},
+    'size': {'type': 'array', 'items': {'type': 'integer'}, 'description': 'height, width of the map (the model input)'},
+    'box': {'type': 'array', 'items': _NUM, 'minItems': 4, 'maxItems': 4, 'description': 'x0, y0, x1, y1 of the square, in pixels'},
+    'angle': {**_NUM, 'description': 'degrees the crop was turned by to level the eyes'},
+    'method': {'type': 'string'}, 'target': {'type': 'string', 'description': 'the class explained'}}}
 _FACE = {'type': 'object', 'required': ['box', 'score', 'label', 'confidence', 'probs'], 'properties': {
     'box': {'type': 'array', 'items': _NUM, 'minItems': 4, 'maxItems': 4, 'description': 'x0, y0, x1, y1 in pixels'},
     'score': {'anyOf': [_NUM, {'type': 'null'}], 'description': 'detection score'},
     'landmarks': {'anyOf': [{'type': 'array', 'items': {'type': 'array', 'items': _NUM}}, {'type': 'null'}]},
     'label': {'type': 'string'}, 'confidence': _NUM,
-    'probs': {'type': 'object', 'additionalProperties': _NUM, 'description': 'probability of each class'}}}
+    'probs': {'type': 'object', 'additionalProperties': _NUM, 'description': 'probability of each class'},
+    'saliency': _SALIENCY}}
 _PREDICTION = {'type': 'object', 'required': ['width', 'height', 'n_faces', 'truncated', 'faces', 'time_ms'], 'properties': {
     'width': {'type': 'integer'}, 'height': {'type': 'integer'}, 'n_faces': {'type': 'integer', 'minimum': 0},
     'truncated': {'type': 'boolean'}, 'faces': {'type': 'array', 'items': _FACE}, 'time_ms': _NUM}}
 _MODEL = {'type': 'object', 'required': ['name', 'classes', 'input_size', 'backend', 'limits'], 'properties': {
     'name': {'type': 'string'}, 'classes': {'type': 'array', 'items': {'type': 'string'}},
+    'colors': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': "each class's colour, '#RRGGBB'"},
     'input_size': {'type': 'array', 'items': {'type': 'integer'}}, 'backend': {'type': 'string', 'enum': ['torch', 'onnx']},
+    'tta': {'type': 'string'}, 'margin': _NUM, 'explain': {'type': 'boolean', 'description': 'whether ?explain=true is served'},
     'checkpoint': {'type': 'string'}, 'metrics': {'anyOf': [{'type': 'object'}, {'type': 'null'}]},
-    'limits': {'type': 'object', 'additionalProperties': {'type': 'integer'}}}}
+    'model_card': {'type': 'string'}, 'limits': {'type': 'object', 'additionalProperties': {'type': 'integer'}}}}
+_EXPLAIN_PARAM = {'name': 'explain', 'in': 'query', 'required': False, 'schema': {'type': 'boolean', 'default': False},
+                  'description': "true: add each face's saliency map (`saliency.map_png`, a small grey PNG in base64) "
+                                 "to the answer; about one more model pass per face. PyTorch backend only (501 on ONNX)."}
 _EXAMPLE_PNG = ('data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAAAAADhZOFXAAAAEElEQVR42mNsYIAAJgaKGAAmCACQtTEK'
                 'kQAAAABJRU5ErkJggg==')  # an 8x8 grey PNG: a valid request (no face in it) for /docs and schema fuzzers
 def _ok(schema, description='OK'): return {'description': description, 'content': {'application/json': {'schema': schema}}}
+
+_BOOL = {'true': True, '1': True, 'false': False, '0': False}
+def _flag(request, name:str) -> bool:
+    "The boolean query parameter `name` (true/false/1/0; absent: false); `HTTPError` 422 for anything else."
+    v = request.query_params.getlist(name)
+    if not v: return False
+    if len(v) > 1 or v[0].lower() not in _BOOL: raise HTTPError(422, f"query parameter {name!r} must be true or false, got {v[-1][:40]!r}")
+    return _BOOL[v[0].lower()]
 
 async def _read_limited(request, max_bytes:int) -> bytes:
     "The request body, refused with 413 as soon as it passes `max_bytes` (whatever Content-Length claims)."
     n = request.headers.get('content-length')
     if n is not None and n.isdigit() and int(n) > max_bytes:
         raise HTTPError(413, f"request body is {int(n)} bytes; the limit is {max_bytes}")
-    from starlette.requests import ClientDisconnect
     chunks, size = [], 0
     try:
         async for c in request.stream():
@@ -154,6 +204,49 @@ async def _read_limited(request, max_bytes:int) -> bytes:
     except ClientDisconnect: raise HTTPError(400, "the client disconnected during the upload") from None  # nobody to answer: no log
     request._body = body = b''.join(chunks)  # starlette re-reads the cached body for form parsing
     return body
+
+# %% ../nbs/12_serve.ipynb #2b9a7525
+_BODY_DOC = {'required': True, 'content': {
+    'multipart/form-data': {'schema': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'format': 'binary'}}}},
+    'application/json': {'schema': {'type': 'object', 'required': ['image'],
+                                    'properties': {'image': {'type': 'string', 'minLength': 1, 'description': 'the image file, base64 (or a data URL)'}}},
+                         'example': {'image': _EXAMPLE_PNG}}}}
+
+async def _receive(request, # the POST /v1/predict request
+                   limits:dict, # `create_app`'s limits: max_bytes, max_pixels, max_side
+                   decodes:asyncio.Semaphore, # held while decoding: at most `max_decodes` images at once
+                  ) -> tuple:
+    "The uploaded image decoded (each bounded by `max_pixels` and `max_side`) and its full `(width, height)`."
+    ctype = request.headers.get('content-type', '').split(';')[0].strip().lower()
+    if ctype not in ('multipart/form-data', 'application/json'):
+        raise HTTPError(415, f"content type {ctype or 'none'!r} not supported; send multipart/form-data or application/json")
+    body = await _read_limited(request, limits['max_bytes'])
+    if ctype == 'application/json':
+        try: obj = json.loads(body)
+        except (ValueError, UnicodeDecodeError): raise HTTPError(422, "malformed JSON body") from None
+        except RecursionError: raise HTTPError(422, "malformed JSON body: nested too deep") from None
+        if not isinstance(obj, dict) or 'image' not in obj: raise HTTPError(422, "JSON body needs an 'image' field (base64)")
+        data = decode_base64(obj['image'])
+    else:
+        try: form = await request.form(max_files=1, max_fields=4)
+        except Exception as e: raise HTTPError(422, f"malformed multipart body ({type(e).__name__})") from None
+        f = form.get('file')
+        if f is None or not hasattr(f, 'read'): raise HTTPError(422, "multipart body needs a 'file' field")
+        ft = (f.content_type or '').lower()
+        if not ft.startswith('image/'): raise HTTPError(415, f"uploaded file has content type {ft or 'none'!r}; send an image/*")
+        data = await f.read()
+    del body
+    async with decodes:  # waits holding no thread, no pixels
+        return await run_in_threadpool(decode_image, data, limits['max_pixels'], limits['max_side'])  # off the event loop
+
+def _model_fn(rec, max_faces:int):
+    "What the `Batcher` calls: `rec.predict` on a list of `(image, explain)` items, with saliency maps where asked."
+    def run(items):
+        res = rec.predict([img for img, _ in items])
+        for (img, want), faces in zip(items, res):
+            if want: _add_saliency(rec, img, faces, max_faces)
+        return res
+    return run
 
 # %% ../nbs/12_serve.ipynb #afc707af
 def create_app(recognizer, # a `recognize.Recognizer`, or a checkpoint path to build one from
@@ -167,182 +260,138 @@ def create_app(recognizer, # a `recognize.Recognizer`, or a checkpoint path to b
                max_side:int=1280, # uploads are decoded to about this longer side (the detector looks at 960 px); boxes are in the sent pixels
                max_decodes:int=None, # images decoded at once (each up to `max_pixels`); None: the cores, at most 4
               ):
-    "A FastAPI app serving `recognizer`: POST /v1/predict, GET /healthz, /v1/model, /openapi.json and the web page at /."
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse, HTMLResponse
-    from starlette.concurrency import run_in_threadpool
-    from fer_nbdev.recognize import Recognizer
+    "A FastAPI app serving `recognizer`: POST /v1/predict, GET /healthz, /v1/model, /openapi.json, the web page at / and /model-card."
+    _need_extra()
     rec = recognizer if isinstance(recognizer, Recognizer) else Recognizer(recognizer, detector=detector, device='cpu', backend=backend)
     rec.detector   # built now: a bad detector name or a missing package stops the start, not every request
     info = _model_info(rec)
     max_decodes = max_decodes or max(1, min(4, os.cpu_count() or 1))
     decoding, inside = weakref.WeakKeyDictionary(), [0]   # per event loop: decodes in flight; photos between arrival and the model
-    batcher = Batcher(lambda imgs: rec.predict(list(imgs)), max_batch=max_batch)
+    batcher = Batcher(_model_fn(rec, max_faces), max_batch=max_batch)
     app = FastAPI(title='fer_nbdev', version=str(__import__('fer_nbdev').__version__),
                   description='Facial expression recognition: faces and their emotion probabilities for a photo.')
     app.state.recognizer, app.state.batcher = rec, batcher
-    app.state.limits = dict(max_bytes=max_bytes, max_pixels=max_pixels, max_faces=max_faces, max_batch=max_batch, max_queue=max_queue,
-                            max_side=max_side, max_decodes=max_decodes)
+    app.state.limits = limits = dict(max_bytes=max_bytes, max_pixels=max_pixels, max_faces=max_faces, max_batch=max_batch,
+                                     max_queue=max_queue, max_side=max_side, max_decodes=max_decodes)
 
     @app.exception_handler(HTTPError)
     async def _http_error(request, e):
         return JSONResponse({'detail': str(e)}, status_code=e.status, headers={'Retry-After': '1'} if e.status == 503 else None)
 
-    body_doc = {'requestBody': {'required': True, 'content': {
-        'multipart/form-data': {'schema': {'type': 'object', 'required': ['file'],
-                                           'properties': {'file': {'type': 'string', 'format': 'binary'}}}},
-        'application/json': {'schema': {'type': 'object', 'required': ['image'],
-                                        'properties': {'image': {'type': 'string', 'minLength': 1, 'description': 'the image file, base64 (or a data URL)'}}},
-                             'example': {'image': _EXAMPLE_PNG}}}}}
-
     async def predict(request):
+        want = _flag(request, 'explain')
+        if want and not info['explain']: raise HTTPError(501, "saliency maps need the PyTorch backend; this server runs ONNX Runtime")
         if batcher.q.qsize() + inside[0] >= max_queue: raise HTTPError(503, f"busy: {max_queue} photos are in the server; retry shortly")
         inside[0] += 1
-        try: img, (w, h) = await _receive(request)
+        try: img, (w, h) = await _receive(request, limits, decoding.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(max_decodes)))
         finally: inside[0] -= 1
         t = time.perf_counter()
-        faces = await batcher(img)
+        faces = await batcher((img, want))
         sx, sy = w / img.shape[1], h / img.shape[0]; del img
         faces = sorted((_rescale(f, sx, sy) for f in faces), key=lambda f: -(f.get('score') or 0))
         return dict(width=w, height=h, n_faces=len(faces), truncated=len(faces) > max_faces,
                     faces=_jsonable(faces[:max_faces]), time_ms=round((time.perf_counter() - t) * 1000, 1))
-
-    async def _receive(request):
-        "The uploaded image decoded (at most `max_decodes` at once, each bounded by `max_pixels` and `max_side`) and its full size."
-        ctype = request.headers.get('content-type', '').split(';')[0].strip().lower()
-        if ctype not in ('multipart/form-data', 'application/json'):
-            raise HTTPError(415, f"content type {ctype or 'none'!r} not supported; send multipart/form-data or application/json")
-        body = await _read_limited(request, max_bytes)
-        if ctype == 'application/json':
-            try: obj = json.loads(body)
-            except (ValueError, UnicodeDecodeError): raise HTTPError(422, "malformed JSON body") from None
-            except RecursionError: raise HTTPError(422, "malformed JSON body: nested too deep") from None
-            if not isinstance(obj, dict) or 'image' not in obj: raise HTTPError(422, "JSON body needs an 'image' field (base64)")
-            data = decode_base64(obj['image'])
-        else:
-            try: form = await request.form(max_files=1, max_fields=4)
-            except Exception as e: raise HTTPError(422, f"malformed multipart body ({type(e).__name__})") from None
-            f = form.get('file')
-            if f is None or not hasattr(f, 'read'): raise HTTPError(422, "multipart body needs a 'file' field")
-            ft = (f.content_type or '').lower()
-            if not ft.startswith('image/'): raise HTTPError(415, f"uploaded file has content type {ft or 'none'!r}; send an image/*")
-            data = await f.read()
-        del body
-        async with decoding.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(max_decodes)):  # waits holding no thread, no pixels
-            return await run_in_threadpool(decode_image, data, max_pixels, max_side)  # off the event loop
     predict.__annotations__['request'] = Request  # a real class, not the string `from __future__ import annotations` makes
-    app.post('/v1/predict', openapi_extra=body_doc, summary='Faces and emotions in one photo',
-             responses={200: _ok(_PREDICTION, 'The faces found, most confident detection first'),
-                        413: _ERROR, 415: _ERROR, 422: _ERROR, 503: {**_ERROR, 'description': 'Too busy: retry after a second'}})(predict)
+    app.post('/v1/predict', openapi_extra={'requestBody': _BODY_DOC, 'parameters': [_EXPLAIN_PARAM]}, summary='Faces and emotions in one photo',
+             responses={200: _ok(_PREDICTION, 'The faces found, most confident detection first'), 413: _ERROR, 415: _ERROR,
+                        422: _ERROR, 501: {**_ERROR, 'description': 'explain=true on a server without saliency maps (ONNX)'},
+                        503: {**_ERROR, 'description': 'Too busy: retry after a second'}})(predict)
 
     @app.get('/healthz', summary='Liveness, and how many predictions ran in how many batched model calls',
              responses={200: _ok({'type': 'object', 'required': ['status'], 'properties': {
                  'status': {'type': 'string'}, 'requests': {'type': 'integer'}, 'batches': {'type': 'integer'}}})})
     def healthz(): return {'status': 'ok', 'requests': batcher.requests, 'batches': batcher.batches}
 
-    @app.get('/v1/model', summary='The model served: name, classes, metrics', responses={200: _ok(_MODEL)})
+    @app.get('/v1/model', summary='The model served: name, classes, colours, metrics', responses={200: _ok(_MODEL)})
     def model(): return {**info, 'limits': app.state.limits}
 
-    @app.get('/', response_class=HTMLResponse, include_in_schema=False)
-    def page(): return HTMLResponse(PAGE)
-
+    _page_routes(app, model_card_html(rec, info))
     return app
 
 # %% ../nbs/12_serve.ipynb #990d008d
-PAGE = r"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>fer_nbdev: facial expression recognition</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:60rem;color:#222}
-#drop{border:2px dashed #888;border-radius:8px;padding:1.5rem;text-align:center;cursor:pointer}
-#drop.over{background:#eef}
-canvas{max-width:100%;margin-top:1rem;border:1px solid #ccc}
-#status{margin-top:.5rem;color:#555} .err{color:#b00}
-</style></head>
-<body data-state="idle">
-<h1>Facial expression recognition</h1>
-<p id="model">Loading model information...</p>
-<div id="drop">Drop a photo here, or <label><u>pick one</u><input id="file" type="file" accept="image/*" hidden></label></div>
-<p><button id="cam" type="button">Use the webcam</button> <button id="snap" type="button" hidden>Take a photo</button></p>
-<video id="video" autoplay playsinline muted hidden style="max-width:100%"></video>
-<div id="status"></div>
-<canvas id="canvas" width="0" height="0"></canvas>
-<ol id="faces"></ol>
-<script>
-"use strict";
-const $ = id => document.getElementById(id);
-const COLORS = ['#e6194b','#3cb44b','#4363d8','#f58231','#911eb4','#42d4f4','#f032e6','#bfef45'];
-fetch('/v1/model').then(r => r.json()).then(m => {
-  const acc = m.metrics && m.metrics.test && m.metrics.test.accuracy;
-  $('model').textContent = `Model ${m.name} (${m.backend}), classes: ${m.classes.join(', ')}` + (acc != null ? `, test accuracy ${(100*acc).toFixed(1)}%` : '');
-});
-function setStatus(text, err) { $('status').textContent = text; $('status').className = err ? 'err' : ''; }
-function draw(img, res) {
-  const c = $('canvas'), ctx = c.getContext('2d');
-  c.width = img.naturalWidth; c.height = img.naturalHeight; ctx.drawImage(img, 0, 0);
-  const lw = Math.max(2, Math.round(Math.max(c.width, c.height) / 300)), fs = Math.max(12, Math.round(Math.max(c.width, c.height) / 40));
-  ctx.font = `${fs}px sans-serif`; ctx.textBaseline = 'top';
-  const list = $('faces'); list.innerHTML = '';
-  res.faces.forEach((f, i) => {
-    const [x0, y0, x1, y1] = f.box, col = COLORS[i % COLORS.length];
-    ctx.lineWidth = lw; ctx.strokeStyle = col; ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-    const label = `${f.label} ${(100 * f.confidence).toFixed(0)}%`, tw = ctx.measureText(label).width;
-    const ty = y0 - fs - 2 * lw >= 0 ? y0 - fs - 2 * lw : y1;
-    ctx.fillStyle = col; ctx.fillRect(x0, ty, tw + 2 * lw, fs + 2 * lw);
-    ctx.fillStyle = '#fff'; ctx.fillText(label, x0 + lw, ty + lw);
-    const probs = Object.entries(f.probs), bh = Math.max(6, Math.round(fs * 0.6)), bw = Math.max(40, (x1 - x0));
-    let by = y1 + (ty === y1 ? fs + 3 * lw : lw);
-    probs.forEach(([k, p]) => {
-      ctx.fillStyle = 'rgba(0,0,0,.55)'; ctx.fillRect(x0, by, bw, bh);
-      ctx.fillStyle = k === f.label ? col : '#ddd'; ctx.fillRect(x0, by, bw * p, bh);
-      ctx.font = `${bh}px sans-serif`; ctx.fillStyle = 'rgba(0,0,0,.55)'; ctx.fillRect(x0 + bw, by, ctx.measureText(k).width + 6, bh);
-      ctx.fillStyle = '#fff'; ctx.fillText(k, x0 + bw + 3, by); by += bh + 1;
-    });
-    ctx.font = `${fs}px sans-serif`;
-    const li = document.createElement('li'); li.className = 'face'; li.dataset.label = f.label;
-    li.textContent = `${f.label} (${(100 * f.confidence).toFixed(1)}%) at [${f.box.map(Math.round).join(', ')}]`;
-    list.appendChild(li);
-  });
-  setStatus(`${res.n_faces} face${res.n_faces === 1 ? '' : 's'} found in ${res.time_ms} ms` + (res.truncated ? ' (list truncated)' : ''));
-  document.body.dataset.state = 'done'; document.body.dataset.faces = res.faces.length;
-}
-async function run(blob) {
-  document.body.dataset.state = 'busy'; setStatus('Recognising...');
-  const url = URL.createObjectURL(blob), img = new Image();
-  await new Promise((ok, bad) => { img.onload = ok; img.onerror = () => bad(new Error('not an image')); img.src = url; });
-  const fd = new FormData(); fd.append('file', blob, blob.name || 'photo');
-  const r = await fetch('/v1/predict', {method: 'POST', body: fd}), res = await r.json();
-  if (!r.ok) throw new Error(res.detail || r.statusText);
-  draw(img, res);
-}
-function go(blob) { run(blob).catch(e => { setStatus(e.message, true); document.body.dataset.state = 'error'; }); }
-$('file').addEventListener('change', e => e.target.files[0] && go(e.target.files[0]));
-const drop = $('drop');
-drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('over'); });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', e => { e.preventDefault(); drop.classList.remove('over'); e.dataTransfer.files[0] && go(e.dataTransfer.files[0]); });
-$('cam').addEventListener('click', async () => {
-  if (!navigator.mediaDevices) return setStatus('no webcam access in this browser (the page must be on localhost or https)', true);
-  try { $('video').srcObject = await navigator.mediaDevices.getUserMedia({video: true}); $('video').hidden = $('snap').hidden = false; }
-  catch (e) { setStatus(`webcam: ${e.message}`, true); }
-});
-$('snap').addEventListener('click', () => {
-  const v = $('video'), c = document.createElement('canvas');
-  c.width = v.videoWidth; c.height = v.videoHeight; c.getContext('2d').drawImage(v, 0, 0);
-  c.toBlob(b => b && go(b), 'image/jpeg', 0.9);
-});
-const src = new URLSearchParams(location.search).get('src');
-function sameOrigin(s) {  // the URL of `s` if it is on this server, else null (browsers read a backslash as '/': '/\evil' is '//evil')
-  if (s.includes('\\')) return null;
-  try { const u = new URL(s, location.href); return u.origin === location.origin ? u.href : null; } catch (e) { return null; }
-}
-if (src) {
-  const url = sameOrigin(src);
-  if (!url) setStatus('src must be a path on this server', true);
-  else fetch(url).then(r => r.blob()).then(b => { if (!b.type.startsWith('image/')) b = new Blob([b], {type: 'image/jpeg'}); go(b); });
-}
-</script></body></html>
-"""
+NOTE = ("Expression recognition reads facial movements, not inner feelings: a smile is not proof of happiness, and "
+        "accuracy varies across people, faces, lighting and cameras.")
+
+def _card_file(rec) -> Path|None:
+    "MODEL_CARD.md beside the checkpoint; for the shipped default model, the one at the root of a source checkout."
+    ck, dw = Path(rec.checkpoint).resolve(), default_weights().resolve()
+    cands = [ck.parent / 'MODEL_CARD.md']
+    if ck == dw and (dw.parents[2] / 'settings.ini').is_file(): cands.append(dw.parents[2] / 'MODEL_CARD.md')
+    return next((p for p in cands if p.is_file()), None)
+
+def _card_markdown(info:dict) -> str:
+    "A short model card from what the model file states (when no MODEL_CARD.md is found)."
+    m = info.get('metrics') or {}
+    rows = [f"| {FER2013_SPLIT_NAMES.get(k, k)} | {v['accuracy']:.2%} | {v.get('macro_f1', float('nan')):.4f} | {v.get('n', '')} |"
+            for k, v in m.items() if isinstance(v, dict) and isinstance(v.get('accuracy'), (int, float))]
+    out = [f"# Model card: {info['name']}", '', f"No MODEL_CARD.md was found beside `{info['checkpoint']}`; this is what the file states.", '',
+           f"- Classes (output order): {', '.join(info['classes'])}", f"- Input: {' x '.join(map(str, info['input_size']))} "
+           f"(channels, height, width), backend {info['backend']}, test-time augmentation {info['tta']}"]
+    if rows: out += ['', '| split | accuracy | macro-F1 | faces |', '|---|---:|---:|---:|', *rows]
+    return '\n'.join(out + ['', '## Intended use and limits', '', NOTE, 'Do not use it to make decisions about people.'])
+
+def model_card_html(rec, # the `recognize.Recognizer` served
+                    info:dict=None, # its `_model_info`; None: read from `rec`
+                   ) -> str:
+    "The model card of `rec` as a small HTML page: its MODEL_CARD.md rendered (raw HTML escaped, no remote images), else a card from its metadata."
+    info = info or _model_info(rec)
+    p = _card_file(rec)
+    md = p.read_text(encoding='utf-8') if p else _card_markdown(info)
+    body = mistune.create_markdown(escape=True, plugins=['table', 'strikethrough'])(md)
+    body = re.sub(r'<img\b[^>]*?alt="([^"]*)"[^>]*>', lambda m: f'[image: {m.group(1)}]', body)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+            f'<title>Model card: {html.escape(info["name"])}</title><link rel="stylesheet" href="/static/app.css"></head>'
+            f'<body class="card-page"><main><p><a href="/">Back to the expression recogniser</a></p>{body}'
+            f'<p class="note">{html.escape(NOTE)}</p></main></body></html>')
+
+# %% ../nbs/12_serve.ipynb #e0113599
+STATIC = Path(sys.modules['fer_nbdev'].__file__).parent / 'static'   # the web page's files, shipped in the package
+
+def _page_routes(app, card_html:str):
+    "The web page: GET / (index.html), /static/<file> (its script and style, nothing else) and /model-card."
+    files = {p.name: p for p in STATIC.iterdir() if p.is_file() and not p.name.startswith('.')}
+    if 'index.html' not in files: raise FerError(f"{STATIC}: the web page's files are missing (index.html)")
+    nocache = {'Cache-Control': 'no-cache'}
+
+    @app.get('/', response_class=HTMLResponse, include_in_schema=False)
+    def page(): return FileResponse(files['index.html'], media_type='text/html', headers=nocache)
+
+    @app.get('/static/{name}', include_in_schema=False)
+    def static(name:str):
+        if name not in files: raise HTTPError(404, f"no such file: {name[:60]!r}")
+        return FileResponse(files[name], headers=nocache)
+
+    @app.get('/model-card', response_class=HTMLResponse, include_in_schema=False)
+    def card(): return HTMLResponse(card_html)
+
+# %% ../nbs/12_serve.ipynb #55aac163
+def _crop_square(face:dict, margin:float) -> dict:
+    "The square of the photo `detect.face_crops` turned into the face's crop: `box` (x0, y0, x1, y1) and `angle` (degrees; the crop is the square turned by -angle)."
+    x0, y0, x1, y1 = face['box']
+    cx, cy, side = (x0 + x1) / 2, (y0 + y1) / 2, max(int(round(max(x1 - x0, y1 - y0) * (1 + 2 * margin))), 2)
+    lm = face.get('landmarks')
+    angle = math.degrees(math.atan2(lm[1][1] - lm[0][1], lm[1][0] - lm[0][0])) if lm else 0.0
+    return dict(box=[cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], angle=angle)
+
+def _png_b64(m:np.ndarray) -> str:
+    "A map in [0, 1] as base64 text of an 8-bit grey PNG."
+    b = io.BytesIO(); Image.fromarray(np.round(np.clip(m, 0, 1) * 255).astype(np.uint8), 'L').save(b, 'PNG', optimize=True)
+    return base64.b64encode(b.getvalue()).decode('ascii')
+
+def _add_saliency(rec, # the `recognize.Recognizer` that found `faces` (PyTorch backend)
+                  img:np.ndarray, # the photo, RGB
+                  faces:list, # its faces from `rec.predict`, changed in place
+                  max_faces:int=32, # maps for the best-scored faces only (those a client gets)
+                 ):
+    "Add a `saliency` entry to `faces`: the Grad-CAM map (`explain.explain`) of each one's predicted class on the crop the model saw."
+    top = sorted(range(len(faces)), key=lambda i: -(faces[i].get('score') or 0))[:max_faces]   # the order `create_app` sends
+    if not top: return
+    sel = [faces[i] for i in top]
+    crops = face_crops(img, sel, rec.input_size, margin=rec.margin)
+    maps = explain(rec.model, crops, target=[f['label'] for f in sel], tta=rec.tta, classes=rec.classes).numpy()
+    for f, m in zip(sel, maps):
+        f['saliency'] = dict(map_png=_png_b64(m), size=list(m.shape), method='gradcam', target=f['label'],
+                             **_crop_square(f, rec.margin))
 
 # %% ../nbs/12_serve.ipynb #e58a42a4
 def _listen(host:str, port:int) -> socket.socket:
@@ -370,7 +419,7 @@ def fer_serve(checkpoint:str=None, # checkpoint or .onnx file to serve (default:
              ):
     "Serve facial expression recognition over HTTP: POST /v1/predict, a web page at /, OpenAPI at /docs."
     with cli_errors('fer_serve'):
-        import uvicorn
+        _need_extra()
         os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # before torch loads OpenMP: no spinning threads between calls
         if max_mb <= 0 or max_faces < 1: raise ConfigError(f"--max_mb and --max_faces must be positive, got {max_mb} and {max_faces}")
         app = create_app(checkpoint, detector=detector, max_bytes=int(max_mb * 1e6), max_faces=max_faces, backend=backend)
