@@ -148,7 +148,8 @@ let workers = 0;
 function runQueue() {
   document.body.dataset.state = 'busy';
   renderAll();
-  while (workers < 2) { workers++; worker(); }   // two uploads at a time: the server batches them
+  const want = Math.min(2, S.photos.filter(p => p.status === 'queued').length);   // two uploads at a time: the server batches them
+  while (workers < want) { workers++; worker(); }
 }
 async function worker() {
   try {
@@ -196,7 +197,7 @@ function summaryText() {
 function renderAll() { renderGrid(); renderDetail(); }
 function renderGrid() {
   $('batch').hidden = !S.photos.length;
-  $('grid').hidden = S.photos.length < 2;
+  for (const id of ['grid', 'all-h', 'summary']) $(id).hidden = S.photos.length < 2;
   $('summary').textContent = summaryText();
   const grid = $('grid');
   grid.replaceChildren(...S.photos.map((p, i) => el('li', {class: 'photo-item', 'data-status': p.status},
