@@ -71,7 +71,7 @@ function mapCanvas(f) {   // the face's saliency map coloured, transparent where
       const d = ctx.getImageData(0, 0, c.width, c.height);
       for (let i = 0; i < d.data.length; i += 4) {
         const v = d.data[i] / 255, [r, g, b] = heat(v);
-        d.data[i] = r; d.data[i + 1] = g; d.data[i + 2] = b; d.data[i + 3] = Math.round(255 * 0.7 * v);
+        d.data[i] = r; d.data[i + 1] = g; d.data[i + 2] = b; d.data[i + 3] = Math.round(255 * 0.8 * v * v);   // faint where it barely looked
       }
       ctx.putImageData(d, 0, 0); ok(c);
     };
@@ -412,6 +412,7 @@ function wire() {
     addFiles(entries.some(x => x.isDirectory) ? (await Promise.all(entries.map(readEntries))).flat() : e.dataTransfer.files);
   });
   $('explain').addEventListener('change', () => {
+    $('map-note').hidden = !$('explain').checked;
     if ($('explain').checked) for (const p of S.photos) if (p.res && p.res.faces.some(f => !f.saliency)) p.status = 'queued';
     S.photos.some(p => p.status === 'queued') ? runQueue() : renderDetail(true);
   });
