@@ -10,10 +10,15 @@ concurrent requests; from /healthz), and the throughput ratio. Exits 1 if any re
   python benchmarks/serve_load.py                      # 1,000 requests at 1, then at 16 concurrent
   python benchmarks/serve_load.py --requests 200 --concurrency 8 --checkpoint runs/quickstart/best.pt
   python benchmarks/serve_load.py --big                # memory: 16 concurrent 6000x6000 PNG uploads (issue 11 item 4)
+  python benchmarks/serve_load.py --webcam 30          # the web page's webcam loop: one 640x480 frame in flight, 30 s, then with ?explain=true
 
 With --big it sends --concurrency uploads at once of a ~100 KB PNG of 6000x6000 zero pixels (36 megapixels, under the
 40-megapixel limit, ~400 MB to decode naively) and prints the server's resident memory before, its peak during the run
 (VmHWM from /proc/PID/status) and after, with each request's status and latency.
+
+With --webcam SECONDS it plays the web page's webcam client: 640x480 JPEG frames (quality 85) of the astronaut
+drifting over grey, one request in flight at a time and at most 15 a second (as fer_nbdev/static/app.js sends them),
+for SECONDS without and then SECONDS with ?explain=true; it prints frames per second and p50/p99 latency of each.
 
 The client runs on the same machine as the server, so on a small machine it takes some of the server's CPU.
 """
@@ -126,6 +131,52 @@ def main_big(args, url, proc) -> int:
     return 0
 
 
+def webcam_frames(n:int=24) -> list:
+    "`n` 640x480 JPEG frames (quality 85) of the astronaut, 400 px, drifting left and right over grey."
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+    face = np.asarray(Image.fromarray(data.astronaut()).resize((400, 400), Image.BILINEAR))
+    out = []
+    for i in range(n):
+        fr = np.full((480, 640, 3), 118, np.uint8)
+        dx = int(round(60 + 40 * np.sin(2 * np.pi * i / n)))
+        fr[40:440, dx:dx + 400] = face
+        b = io.BytesIO(); Image.fromarray(fr).save(b, 'JPEG', quality=85); out.append(b.getvalue())
+    return out
+
+
+def run_webcam(url:str, frames:list, seconds:float, explain:bool, min_gap:float=0.066) -> dict:
+    "Send `frames` in a loop, one in flight, at most one per `min_gap` s, for `seconds`; frames per second and latencies."
+    import httpx, numpy as np
+    lat, errors, t0 = [], 0, time.perf_counter()
+    with httpx.Client(base_url=url, timeout=60) as c:
+        while time.perf_counter() - t0 < seconds:
+            t = time.perf_counter()
+            r = c.post('/v1/predict' + ('?explain=true' if explain else ''), files={'file': ('frame.jpg', frames[len(lat) % len(frames)], 'image/jpeg')})
+            ok = r.status_code == 200 and r.json().get('n_faces') == 1 and (not explain or 'saliency' in r.json()['faces'][0])
+            errors += not ok
+            lat.append(time.perf_counter() - t)
+            time.sleep(max(0.0, min_gap - (time.perf_counter() - t)))
+    wall = time.perf_counter() - t0
+    p50, p99 = np.percentile(lat, [50, 99]) * 1000
+    return dict(explain=explain, frames=len(lat), errors=errors, fps=len(lat) / wall, p50=p50, p99=p99)
+
+
+def main_webcam(args, url) -> int:
+    frames = webcam_frames()
+    run_webcam(url, frames, 3, True)   # warm-up, explanations included
+    runs = [run_webcam(url, frames, args.webcam, e) for e in (False, True)]
+    print(f"\nwebcam loop: 640x480 JPEG frames ({sum(map(len, frames)) // len(frames):,} bytes on average, 1 face), one in flight, "
+          f"at most 15/s, {args.webcam:g} s each, loopback\n")
+    print('| explain | frames | errors | frames per second | p50 latency (ms) | p99 latency (ms) |')
+    print('|---|---:|---:|---:|---:|---:|')
+    for r in runs: print(f"| {str(r['explain']).lower()} | {r['frames']} | {r['errors']} | {r['fps']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} |")
+    try: print('load average after the runs %.2f %.2f %.2f' % os.getloadavg())
+    except OSError: pass
+    return 1 if any(r['errors'] for r in runs) else 0
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
@@ -143,6 +194,7 @@ def main(argv=None):
     ap.add_argument('--checkpoint', help='checkpoint to serve; default: the model shipped with fer_nbdev')
     ap.add_argument('--backend', default='torch', choices=['torch', 'onnx'], help="fer_serve's --backend")
     ap.add_argument('--port', type=int, default=0, help='port on 127.0.0.1; 0: a free one')
+    ap.add_argument('--webcam', type=float, default=0, metavar='SECONDS', help="the web page's webcam loop for SECONDS, without and with ?explain=true")
     ap.add_argument('--big', action='store_true', help='memory test: --concurrency 6000x6000 PNG uploads at once; peak and after RSS')
     args = ap.parse_args(argv)
     args.port = args.port or free_port()
@@ -161,6 +213,7 @@ def main(argv=None):
               + (f", test accuracy {acc:.4f}" if acc is not None else '') + f"; limits {m.get('limits')}")
         asyncio.run(run_load(url, jpg, args.warmup, min(args.concurrency, args.warmup) or 1))
         if args.big: return main_big(args, url, proc)
+        if args.webcam: return main_webcam(args, url)
         runs = [asyncio.run(run_load(url, jpg, args.requests, c)) for c in (1, args.concurrency)]
     finally:
         proc.terminate()
