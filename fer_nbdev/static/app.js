@@ -176,7 +176,8 @@ function finish() {
   document.body.dataset.state = !ok.length || (cur && cur.error) ? 'error' : 'done';
   document.body.dataset.photos = ok.length;
   document.body.dataset.faces = ok.reduce((n, p) => n + p.res.faces.length, 0);
-  if (cur && cur.error) setStatus(`${cur.name}: ${cur.error}`, true); else setStatus(summaryText());
+  if (cur && cur.error) setStatus(`${cur.name}: ${cur.error}`, true);
+  else setStatus(S.photos.length > 1 ? `All ${S.photos.length} photos done: see the summary below.` : summaryText());
 }
 function faceWord(n) { return `${n} face${n === 1 ? '' : 's'}`; }
 function photoSummary(p) {
@@ -202,7 +203,8 @@ function renderGrid() {
   const grid = $('grid');
   grid.replaceChildren(...S.photos.map((p, i) => el('li', {class: 'photo-item', 'data-status': p.status},
     el('button', {type: 'button', 'aria-current': i === S.current ? 'true' : 'false', onclick: () => { S.current = i; renderAll(); }},
-      el('img', {src: p.url, alt: ''}), el('span', {class: 'name', text: p.name}), el('span', {class: 'sum', text: photoSummary(p)})))));
+      p.error ? el('span', {class: 'noimg', 'aria-hidden': 'true', text: 'not an image'}) : el('img', {src: p.url, alt: ''}),
+      el('span', {class: 'name', text: p.name}), el('span', {class: 'sum', text: photoSummary(p)})))));
 }
 let shown = null;   // what the detail view shows, to redraw only when it changed
 function renderDetail(force) {
