@@ -191,7 +191,7 @@ function summaryText() {
   const done = S.photos.filter(p => p.status === 'done'), bad = S.photos.filter(p => p.error).length, counts = {};
   for (const p of done) for (const f of p.res.faces) counts[f.label] = (counts[f.label] || 0) + 1;
   const nf = Object.values(counts).reduce((a, b) => a + b, 0);
-  const per = S.classes.filter(c => counts[c]).map(c => `${c} ${counts[c]}`).join(', ');
+  const per = S.classes.filter(c => counts[c]).map(c => `${counts[c]} ${c}`).join(', ');
   return `${done.length} of ${S.photos.length} photo${S.photos.length === 1 ? '' : 's'} done, ${faceWord(nf)}` +
          (per ? ` (${per})` : '') + (bad ? `; ${bad} could not be read` : '') + '.';
 }
