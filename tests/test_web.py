@@ -186,6 +186,14 @@ def test_many_photos_and_downloads(page, assets, tmp_path):
     assert abs(sum(float(v) for k, v in rows[0].items() if k.startswith('p_')) - 1) < 0.01
     print(f"screenshot: {shot(page, 'many_1280')}")
     assert axe_violations(page) == []
+    # a folder (webkitdirectory): its images are added, other files skipped
+    folder = tmp_path / 'album'; (folder / 'sub').mkdir(parents=True)
+    shutil.copy(assets / 'astronaut.jpg', folder / 'a.jpg'); shutil.copy(assets / 'grace_hopper.jpg', folder / 'sub' / 'b.jpg')
+    (folder / 'readme.txt').write_text('not a photo')
+    page.click('#clear')
+    page.set_input_files('#folder', str(folder))
+    assert wait_done(page) == 'done'
+    assert sorted(page.locator('#grid .name').all_inner_texts()) == ['album/a.jpg', 'album/sub/b.jpg']
 
 
 def test_phone_layout_and_explain(page, assets):
@@ -241,6 +249,8 @@ def test_webcam(page):
     n = int(page.get_attribute('#cam-stats', 'data-frames')); page.wait_for_timeout(1500)
     assert int(page.get_attribute('#cam-stats', 'data-frames')) <= n + 1   # at most the frame in flight
     page.click('#cam-pause')
+    page.check('#explain')   # maps over the video too
+    page.wait_for_function("+(document.getElementById('cam-maps').dataset.maps || 0) >= 1", timeout=60_000)
     page.click('#cam-stop')
     assert page.evaluate("window.__streams.flatMap(s => s.getTracks()).map(t => t.readyState)") == ['ended']
     assert page.evaluate('document.body.dataset.cam') == 'off'
