@@ -24,7 +24,10 @@ if cfg.get('pip_requirements'): requirements += cfg.get('pip_requirements','').s
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 extra = lambda name: (cfg.get(f'{name}_requirements') or '').split()
-extras = {'nb': extra('nb'), 'docs': extra('nb') + extra('docs'), 'jupyter': extra('nb') + extra('jupyter')}
+extras = {'serve': extra('serve')}
+extras['nb'] = extras['serve'] + extra('nb')
+extras['docs'] = extras['nb'] + extra('docs')
+extras['jupyter'] = extras['nb'] + extra('jupyter')
 extras['dev'] = extras['nb'] + extra('docs') + extra('jupyter') + extra('dev')
 
 setuptools.setup(

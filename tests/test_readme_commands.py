@@ -31,3 +31,63 @@ def test_main_command_runs_the_shipped_model(tmp_path):
 def test_ci_runs_the_readme_test_command():
     assert _block('test-command').startswith('pip install -c constraints.txt -e ".[dev]"')   # the tested pins
     assert '<!-- test-command -->' in (ROOT/'.ci'/'run').read_text()    # .ci/run reads the command from README.md
+
+
+# The README's main command installs the base package only (`pip install -e .`, no extra): what it brings must be enough
+# for every module but `serve`, and must not bring the notebook, docs or web-service stacks.
+import ast, sys, configparser
+from importlib import metadata
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+OPTIONAL = {'facenet_pytorch'}   # detect's optional MTCNN detector: imported on demand, with a one-line "pip install" error
+
+
+def _settings():
+    cfg = configparser.ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini', encoding='utf-8')
+    return cfg['DEFAULT']
+
+
+def _closure(reqs):
+    "Distributions `reqs` bring, transitively (from the installed packages' metadata; extras and other platforms left out)."
+    seen, todo = set(), [Requirement(r) for r in reqs]
+    while todo:
+        r = todo.pop()
+        name = canonicalize_name(r.name)
+        if name in seen: continue
+        seen.add(name)
+        try: deps = metadata.requires(r.name) or []
+        except metadata.PackageNotFoundError: continue
+        for d in map(Requirement, deps):
+            if d.marker is None or d.marker.evaluate({'extra': ''}): todo.append(d)
+    return seen
+
+
+def _imports(path):
+    "Top-level names of the packages a module imports, anywhere in it (lazy imports too), standard library left out."
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import): names |= {a.name.split('.')[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level: names.add(node.module.split('.')[0])
+    return names - set(sys.stdlib_module_names) - {'fer_nbdev', '__future__'}
+
+
+def test_base_install_runs_every_module_but_serve():
+    base = _closure(_settings()['requirements'].split())
+    assert not base & {'jupyter', 'notebook', 'jupyterlab', 'nbdev', 'execnb', 'nbconvert', 'fastapi', 'uvicorn', 'starlette'}, \
+        sorted(base & {'jupyter', 'notebook', 'nbdev', 'execnb', 'nbconvert', 'fastapi', 'uvicorn', 'starlette'})
+    dists = metadata.packages_distributions()
+    for mod in sorted((ROOT/'fer_nbdev').glob('*.py')):
+        if mod.stem in ('serve', '_modidx'): continue
+        for name in _imports(mod) - OPTIONAL:
+            got = {canonicalize_name(d) for d in dists.get(name, [])}
+            assert got & base, f'{mod.name} imports {name} ({", ".join(sorted(got)) or "not installed"}), not in the base install'
+    assert not (ROOT/'fer_nbdev'/'docs.py').exists()   # the docs builder is a tool of the project (tools/), not of the package
+
+
+def test_serve_extra_has_the_web_stack():
+    serve = _closure(_settings()['serve_requirements'].split())
+    dists = metadata.packages_distributions()
+    for name in _imports(ROOT/'fer_nbdev'/'serve.py'):
+        got = {canonicalize_name(d) for d in dists.get(name, [])}
+        assert got & (serve | _closure(_settings()['requirements'].split())), f'serve.py imports {name}, in neither base nor [serve]'
