@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_video.ipynb #ee02665b
 from __future__ import annotations
-import os, sys, csv, json, time, tempfile
+import os, sys, csv, json, time, tempfile, contextlib
 from pathlib import Path
 import numpy as np
 import cv2
@@ -14,7 +14,6 @@ from fastcore.script import call_parse, Param
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json
 from .recognize import Recognizer, annotate, out_errors
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # unreadable videos get our one error line, not FFmpeg's log
-os.environ.setdefault('OPENCV_LOG_LEVEL', 'ERROR')      # nor OpenCV's warnings about missing cameras
 
 # %% auto #0
 __all__ = ['MANIFEST', 'box_iou', 'FaceTracker', 'OutputExists', 'check_outputs', 'plot_emotions', 'process_video', 'fer_video']
@@ -59,10 +58,18 @@ class FaceTracker:
         return out
 
 # %% ../nbs/10_video.ipynb #f494192d
+@contextlib.contextmanager
+def _quiet_opencv():
+    "OpenCV's log at errors only, for a while: a missing camera gets our one error line, not OpenCV's warnings."
+    level = cv2.utils.logging.getLogLevel()   # set here, not through OPENCV_LOG_LEVEL, which only counts before cv2 is imported
+    cv2.utils.logging.setLogLevel(min(level, cv2.utils.logging.LOG_LEVEL_ERROR))
+    try: yield
+    finally: cv2.utils.logging.setLogLevel(level)
+
 def _open_capture(src):
     if isinstance(src, int):
         if src < 0: raise ConfigError(f"camera {src}: a camera number is 0 or more")  # OpenCV's 'any camera' (-1) can crash it
-        cap = cv2.VideoCapture(src)
+        with _quiet_opencv(): cap = cv2.VideoCapture(src)
     else:
         if not Path(src).exists(): raise DataError(f"{src}: no such file")
         if Path(src).is_dir(): raise DataError(f"{src}: is a folder, not a video")
@@ -125,7 +132,7 @@ def plot_emotions(rows:list, # CSV rows as dicts (from `process_video`)
     fig.tight_layout()
     with atomic_write(path) as f: fig.savefig(f, format='png', dpi=100)
 
-# %% ../nbs/10_video.ipynb #e00409f6
+# %% ../nbs/10_video.ipynb #ad5479e9
 def _chunks(cap, chunk:int, max_frames:int=None):
     "Lists of up to `chunk` frames (BGR) read from `cap`, `max_frames` in all if given."
     n = 0
