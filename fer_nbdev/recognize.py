@@ -16,7 +16,7 @@ import fer_nbdev
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, default_device
 from .models import load_checkpoint
 from .augment import predict_proba
-from .detect import load_image, create_detector, face_crops, crop_transform
+from .detect import CROP_MARGIN, load_image, create_detector, face_crops, crop_transform
 
 # %% auto #0
 __all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'map_peak', 'overlay_maps', 'out_errors', 'predict_files',
@@ -57,7 +57,7 @@ class Recognizer:
                  device=None, # 'cpu', 'cuda', ...; None: the best available (always 'cpu' on ONNX Runtime)
                  tta:str=None, # test-time augmentation: 'none', 'flip' or 'crops'; None: the model's own default, else 'none'
                  batch_size:int=64, # faces per forward pass
-                 margin:float=0.2, # border around each detected face, as a fraction of its box
+                 margin:float=CROP_MARGIN, # border around each detected face, as a fraction of its box's longer side (see `detect.CROP_MARGIN`)
                  backend:str='torch', # 'torch', or 'onnx' for ONNX Runtime (a checkpoint is exported once, cached); .onnx files imply 'onnx'
                 ):
         if backend not in ('torch', 'onnx'): raise ConfigError(f"unknown backend {backend!r}; choose torch or onnx")
@@ -157,10 +157,10 @@ def annotate(image, # path, PIL image or array (RGB)
         d.text((x0 + lw - tb[0], ty + lw - tb[1]), text, fill=(0, 0, 0), font=font)
     return im
 
-# %% ../nbs/09_recognize.ipynb #27b0d5dc
+# %% ../nbs/09_recognize.ipynb #14d30206
 def map_peak(face:dict, # a face dict from `Recognizer.predict`
              m:np.ndarray, # its saliency map [H, W] from `Recognizer.explain`
-             margin:float=0.2, # the crop margin the map was made with (`Recognizer.margin`; 0 for `detect=False`)
+             margin:float=CROP_MARGIN, # the crop margin the map was made with (`Recognizer.margin`; 0 for `detect=False`)
             ) -> tuple:
     "The photo pixel (x, y) where the map `m` of `face` is hottest."
     i, j = np.unravel_index(int(np.argmax(m)), m.shape)
@@ -170,7 +170,7 @@ def map_peak(face:dict, # a face dict from `Recognizer.predict`
 def overlay_maps(image, # the photo (path, PIL image or array)
                  faces:list, # its face dicts from `Recognizer.predict`
                  maps:list, # one saliency map [H, W] in [0, 1] per face, from `Recognizer.explain`
-                 margin:float=0.2, # the crop margin the maps were made with (`Recognizer.margin`; 0 for `detect=False`)
+                 margin:float=CROP_MARGIN, # the crop margin the maps were made with (`Recognizer.margin`; 0 for `detect=False`)
                  alpha:float=0.5, # weight of the colour map over the photo
                  color:str='rgb', # channel order of an array `image`
                 ) -> np.ndarray:
@@ -340,7 +340,7 @@ def _finish(images:list, errors:list, out:Path, ours:set, rec:Recognizer, detect
                   | {Path(im[k]).name for im in images for k in _IMAGE_OUTPUTS if k in im}
                   | {f['map'] for im in images for f in im['faces'] if 'map' in f})
     summary = dict(checkpoint=rec.checkpoint, detector=(rec.detector_name or 'yunet') if detect else None, classes=rec.classes,
-                   images=images, errors=[dict(path=p, error=m) for p, m in errors], written=mine)
+                   margin=rec.margin if detect else 0.0, images=images, errors=[dict(path=p, error=m) for p, m in errors], written=mine)
     n_faces = sum(len(im['faces']) for im in images)
     if not images:   # every input failed: nothing is written, not even an empty faces.json
         log(f"0 images; {len(errors)} input{'s' * (len(errors) != 1)} failed; nothing written"); return summary

@@ -127,7 +127,7 @@ def test_explain(work):
     m = np.asarray(Image.open(out / f['map']), dtype=np.float64) / 255
     assert m.shape == (48, 48) and m.max() == 1.0
     ys, xs = np.nonzero(m >= 0.8)                                        # the hottest region, back in photo pixels
-    Ai = cv2.invertAffineTransform(crop_transform(f, m.shape, 0.2))
+    Ai = cv2.invertAffineTransform(crop_transform(f, m.shape, res['margin']))
     px, py = (Ai @ np.stack([xs, ys, np.ones_like(xs)]).astype(np.float64)).mean(1)
     x0, y0, x1, y1 = f['box']
     assert x0 < px < x1 and y0 < py < y1, ((px, py), f['box'])
