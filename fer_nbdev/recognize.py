@@ -118,7 +118,8 @@ class Recognizer:
         "`ConfigError` unless this recogniser can explain its faces with `method`: a PyTorch model and a known method."
         if self.backend != 'torch':
             raise ConfigError("explanations need the PyTorch model (ONNX Runtime computes no gradients): use the checkpoint")
-        _explain_module()._method(method)
+        methods = _explain_module().CAM_METHODS
+        if method not in methods: raise ConfigError(f"unknown explanation method {method!r}; choose one of {', '.join(methods)}")
 
     def explain(self, image, # the photo the faces were found in (path, PIL image or array)
                 faces:list, # its face dicts from `predict` (their boxes and landmarks place the crops)
@@ -157,7 +158,7 @@ def annotate(image, # path, PIL image or array (RGB)
         d.text((x0 + lw - tb[0], ty + lw - tb[1]), text, fill=(0, 0, 0), font=font)
     return im
 
-# %% ../nbs/09_recognize.ipynb #14d30206
+# %% ../nbs/09_recognize.ipynb #3df6a823
 def map_peak(face:dict, # a face dict from `Recognizer.predict`
              m:np.ndarray, # its saliency map [H, W] from `Recognizer.explain`
              margin:float=CROP_MARGIN, # the crop margin the map was made with (`Recognizer.margin`; 0 for `detect=False`)
