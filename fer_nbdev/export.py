@@ -4,38 +4,39 @@
 
 # %% ../nbs/11_export.ipynb #f2bfd4ec
 from __future__ import annotations
-import io, json, time, hashlib, warnings, contextlib
+import io, json, time, logging, hashlib, tempfile, warnings, contextlib
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+import onnx, onnxruntime as ort
+from onnxruntime.quantization import quantize_dynamic, QuantType
+from onnxruntime.quantization.shape_inference import quant_pre_process
 from fastcore.script import call_parse
-from .core import FerError, ConfigError, CheckpointError, cli_errors, atomic_write, cache_dir
+import fer_nbdev
+from .core import ConfigError, CheckpointError, DataError, cli_errors, atomic_write, cache_dir, find_fer2013
+from .models import load_checkpoint, preprocess
+from .augment import predict_proba
+from .data import FaceData, load_faces
 
 # %% auto #0
-__all__ = ['FoldedModel', 'export_onnx', 'OnnxModel', 'use_onnx', 'compare_onnx', 'benchmark_onnx', 'onnx_report', 'report_table',
+__all__ = ['FoldedModel', 'export_onnx', 'OnnxModel', 'compare_onnx', 'benchmark_onnx', 'onnx_report', 'report_table',
            'cached_onnx', 'onnx_model', 'fer_export']
 
 # %% ../nbs/11_export.ipynb #a85b831f
-def _onnx():
-    try: import onnx, onnxruntime
-    except ImportError: raise FerError("ONNX export needs onnx and onnxruntime: pip install onnx onnxruntime") from None
-    return onnx, onnxruntime
-
 class FoldedModel(nn.Module):
     "A fer_nbdev model with preprocessing and softmax folded in: grey levels 0..255 `[N, 1, H, W]` -> probabilities."
     def __init__(self, model:nn.Module): # a model with `fer_cfg` (from `create_model` / `load_checkpoint`)
         super().__init__()
         self.model, self.cfg = model, dict(model.fer_cfg)
     def forward(self, x):
-        from fer_nbdev.models import preprocess
         t = float(self.cfg.get('temperature', 1.0))
         return (self.model(preprocess(x, self.cfg)) / t).softmax(-1)
 
 def _opsets() -> tuple:
     "The ONNX opsets this torch's exporter writes (lowest, highest)."
-    try: from torch.onnx import _constants as c; return c.ONNX_MIN_OPSET, c.ONNX_MAX_OPSET
-    except (ImportError, AttributeError): return 7, 20
+    c = getattr(torch.onnx, '_constants', None)   # a private module of torch: older and newer torches may lack it
+    return (c.ONNX_MIN_OPSET, c.ONNX_MAX_OPSET) if hasattr(c, 'ONNX_MAX_OPSET') else (7, 20)
 
 def export_onnx(checkpoint, # a checkpoint from `save_checkpoint` / `fer_train`
                 out=None, # the .onnx file to write; default: the checkpoint's path with suffix .onnx (.int8.onnx)
@@ -43,8 +44,6 @@ def export_onnx(checkpoint, # a checkpoint from `save_checkpoint` / `fer_train`
                 quantize:bool=False, # also apply int8 dynamic quantisation (weights int8, activations quantised on the fly)
                ) -> Path:
     "Write `checkpoint` as an ONNX file taking grey levels 0..255 `[N,1,H,W]` and returning probabilities; checked with onnx.checker."
-    from fer_nbdev.models import load_checkpoint
-    onnx, _ = _onnx()
     lo, hi = _opsets()
     if not isinstance(opset, int) or not lo <= opset <= hi: raise ConfigError(f"opset {opset}: this torch exports opsets {lo} to {hi}")
     model, meta = load_checkpoint(checkpoint, device='cpu')
@@ -79,22 +78,17 @@ def export_onnx(checkpoint, # a checkpoint from `save_checkpoint` / `fer_train`
 
 @contextlib.contextmanager
 def _quiet_logging():
-    import logging
     logging.disable(logging.WARNING)
     try: yield
     finally: logging.disable(logging.NOTSET)
 
 def _quantize(data:bytes, out:Path) -> bytes:
     "int8 dynamic quantisation of a serialized float model (via temporary files beside `out`)."
-    import tempfile
-    from onnxruntime.quantization import quantize_dynamic, QuantType
-    onnx, _ = _onnx()
     with tempfile.TemporaryDirectory(dir=Path(out).parent if Path(out).parent.exists() else None) as d:
         src, dst = Path(d)/'float.onnx', Path(d)/'int8.onnx'
         src.write_bytes(data)
         with warnings.catch_warnings(), _quiet_logging():
             warnings.simplefilter('ignore')
-            from onnxruntime.quantization.shape_inference import quant_pre_process
             quant_pre_process(str(src), str(Path(d)/'pre.onnx'))  # folds constants: every Conv weight becomes an initializer
             quantize_dynamic(str(Path(d)/'pre.onnx'), str(dst), weight_type=QuantType.QInt8)
         m = onnx.load(str(dst))
@@ -108,7 +102,6 @@ class OnnxModel(nn.Module):
                  threads:int=None, # intra-op threads for ONNX Runtime; None: its default
                 ):
         super().__init__()
-        onnx, ort = _onnx()
         path = Path(path)
         if not path.is_file(): raise CheckpointError(f"{path}: no such ONNX file")
         so = ort.SessionOptions()
@@ -130,24 +123,12 @@ class OnnxModel(nn.Module):
         return self.session.run(None, {'faces': x})[0]
     def forward(self, x): return torch.from_numpy(self.probs(x)).clamp_min(1e-30).log()
 
-def use_onnx(recognizer, # a `recognize.Recognizer`
-             path, # an .onnx file from `export_onnx` (same classes), or a checkpoint to export (see `onnx_model`)
-            ):
-    "Switch `recognizer` to run its expression model on ONNX Runtime; returns it."
-    om = onnx_model(path)
-    if list(om.classes) != list(recognizer.classes):
-        raise ConfigError(f"{path}: classes {om.classes} differ from the recogniser's {recognizer.classes}")
-    recognizer.model, recognizer.device, recognizer.backend = om, torch.device('cpu'), 'onnx'
-    return recognizer
-
 # %% ../nbs/11_export.ipynb #195bc201
 def compare_onnx(checkpoint, # the checkpoint that was exported
                  onnx_path, # the .onnx file
                  images:torch.Tensor, # uint8 faces [N, H, W] at the model's input size
                 ) -> dict:
     "Max and mean absolute difference of probabilities, and label agreement, between PyTorch and ONNX Runtime."
-    from fer_nbdev.models import load_checkpoint
-    from fer_nbdev.augment import predict_proba
     model, _ = load_checkpoint(checkpoint, device='cpu')
     p_t = predict_proba(model, images, device='cpu').numpy()
     p_o = OnnxModel(onnx_path).probs(torch.as_tensor(images)[:, None].float())
@@ -182,10 +163,6 @@ def onnx_report(checkpoint, # the checkpoint the files were exported from
                 threads:int=None, # threads for PyTorch and ONNX Runtime alike; None: torch's current setting
                ) -> list:
     "One row per model (PyTorch, then each ONNX file): accuracy on `split`, agreement with PyTorch, size and ms per face."
-    from fer_nbdev.models import load_checkpoint
-    from fer_nbdev.augment import predict_proba
-    from fer_nbdev.data import FaceData, load_faces
-    from fer_nbdev.core import find_fer2013, DataError
     if not isinstance(data, FaceData):
         path = find_fer2013(data)
         if path is None: raise DataError("FER-2013 not found: pass data=PATH (--data) or set $FER2013")
@@ -233,10 +210,9 @@ def cached_onnx(checkpoint, # a checkpoint or .safetensors weights file
                 opset:int=17, # ONNX opset version
                ) -> Path:
     "`checkpoint` exported to ONNX in `cache_dir()/'onnx'`, keyed by its content: exported on first use, then reused."
-    from fer_nbdev import __version__
     p = Path(checkpoint)
     if not p.is_file(): raise CheckpointError(f"{p}: no such checkpoint")
-    h = hashlib.sha256(f"fer_nbdev {__version__} export {_EXPORT_FORMAT} opset {opset}\n".encode())
+    h = hashlib.sha256(f"fer_nbdev {fer_nbdev.__version__} export {_EXPORT_FORMAT} opset {opset}\n".encode())
     with open(p, 'rb') as f:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
     out = cache_dir() / 'onnx' / f"{p.stem}-{h.hexdigest()[:20]}.onnx"
@@ -271,7 +247,6 @@ def fer_export(checkpoint:str, # a checkpoint from fer_train
         p = export_onnx(checkpoint, out=out, opset=opset, quantize=quantize)
         print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")
         if evaluate:
-            import tempfile
             with tempfile.TemporaryDirectory() as td:
                 files = [export_onnx(checkpoint, out=Path(td) / 'float32.onnx', opset=opset), p] if quantize else [p]
                 print(report_table(onnx_report(checkpoint, files, data=data)))

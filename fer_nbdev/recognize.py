@@ -4,25 +4,51 @@
 
 # %% ../nbs/09_recognize.ipynb #39902ab4
 from __future__ import annotations
-import sys, re, csv, glob, json, contextlib
+import sys, csv, glob, json, contextlib
 from pathlib import Path
 import numpy as np
 import torch
+import cv2
+from PIL import Image, ImageDraw, ImageFont
+from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param
-from .core import FerError, DataError, cli_errors, atomic_write, save_json, default_device
-from .detect import load_image, create_detector, face_crops
+import fer_nbdev
+from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, default_device
+from .models import load_checkpoint
+from .augment import predict_proba
+from .detect import CROP_MARGIN, load_image, create_detector, face_crops, crop_transform
 
 # %% auto #0
-__all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'out_errors', 'predict_files', 'fer_predict']
+__all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'map_peak', 'overlay_maps', 'out_errors', 'predict_files',
+           'fer_predict']
 
 # %% ../nbs/09_recognize.ipynb #6c657cbe
 def default_weights() -> Path:
     "Where the shipped default model lives (it may not exist yet)."
-    import fer_nbdev
     return Path(fer_nbdev.__file__).parent / 'weights' / 'default.safetensors'
 
 NO_DEFAULT = ("no default model is shipped with this fer_nbdev yet: pass a checkpoint, "
               "Recognizer.from_checkpoint(path) in Python or --checkpoint PATH on the command line")
+
+def _face_dict(face:dict, p:torch.Tensor, classes:list) -> dict:
+    probs = {c: round(float(v), 4) for c, v in zip(classes, p)}
+    k = int(p.argmax())
+    return dict(box=face['box'], score=face.get('score'), landmarks=face.get('landmarks'), probs=probs,
+                label=classes[k], confidence=round(float(p[k]), 4))
+
+def _onnx_model(path):
+    "An `export.OnnxModel` for `path` (an .onnx file, or a checkpoint exported once and cached)."
+    # imported here, not at the top: export comes later in the package and imports onnx, a second or more of start-up
+    # that only the ONNX backend needs
+    from fer_nbdev.export import onnx_model
+    return onnx_model(path)
+
+def _explain_module():
+    "`fer_nbdev.explain`, imported on first use."
+    # imported here, not at the top: explain loads grad-cam, which imports scikit-learn and SciPy, seconds of start-up
+    # that only explanations need (fer_predict --explain, Recognizer.explain)
+    import fer_nbdev.explain
+    return fer_nbdev.explain
 
 class Recognizer:
     "Find faces in images and classify their expressions with a fer_nbdev model."
@@ -31,10 +57,9 @@ class Recognizer:
                  device=None, # 'cpu', 'cuda', ...; None: the best available (always 'cpu' on ONNX Runtime)
                  tta:str=None, # test-time augmentation: 'none', 'flip' or 'crops'; None: the model's own default, else 'none'
                  batch_size:int=64, # faces per forward pass
-                 margin:float=0.2, # border around each detected face, as a fraction of its box
+                 margin:float=CROP_MARGIN, # border around each detected face, as a fraction of its box's longer side (see `detect.CROP_MARGIN`)
                  backend:str='torch', # 'torch', or 'onnx' for ONNX Runtime (a checkpoint is exported once, cached); .onnx files imply 'onnx'
                 ):
-        from fer_nbdev.core import ConfigError
         if backend not in ('torch', 'onnx'): raise ConfigError(f"unknown backend {backend!r}; choose torch or onnx")
         if checkpoint is None:
             checkpoint = default_weights()
@@ -42,11 +67,9 @@ class Recognizer:
         self.checkpoint = str(checkpoint)
         self.backend = 'onnx' if Path(checkpoint).suffix.lower() == '.onnx' else backend
         if self.backend == 'onnx':
-            from fer_nbdev.export import onnx_model  # lazily: export imports nothing from here
-            self.device, self.model = torch.device('cpu'), onnx_model(checkpoint)
+            self.device, self.model = torch.device('cpu'), _onnx_model(checkpoint)
             self.classes = list(self.model.classes)
         else:
-            from fer_nbdev.models import load_checkpoint
             self.device = default_device(device)
             self.model, meta = load_checkpoint(checkpoint, device=self.device)
             self.classes, self.metrics = list(meta['classes']), meta.get('metrics')  # metrics: what the file states, if any
@@ -71,37 +94,48 @@ class Recognizer:
     def __repr__(self): return (f"Recognizer({self.checkpoint!r}, detector={self.detector_name or 'yunet'!r}, device={str(self.device)!r}"
                                 + (", backend='onnx')" if self.backend == 'onnx' else ")"))
 
-# %% ../nbs/09_recognize.ipynb #1235181c
-def _face_dict(face:dict, p:torch.Tensor, classes:list) -> dict:
-    probs = {c: round(float(v), 4) for c, v in zip(classes, p)}
-    k = int(p.argmax())
-    return dict(box=face['box'], score=face.get('score'), landmarks=face.get('landmarks'), probs=probs,
-                label=classes[k], confidence=round(float(p[k]), 4))
+    def predict(self, x, # a path, PIL image or numpy array [H, W], [H, W, 3]; or a list of them
+                color:str='rgb', # channel order of numpy arrays: 'rgb' (PIL, scikit-image), 'bgr' (OpenCV) or 'gray'
+                detect:bool=True, # False: each input is already a cropped face (e.g. a 48x48 FER image)
+               ) -> list:
+        "Per image a list of faces (`box`, `score`, `landmarks`, `probs`, `label`, `confidence`); a single image gives one list."
+        single = not isinstance(x, (list, tuple))
+        imgs = [load_image(i, color) for i in ([x] if single else x)]
+        faces, crops = [], []
+        for img in imgs:
+            h, w = img.shape[:2]
+            fs = self.detector(img) if detect else [dict(box=[0.0, 0.0, float(w), float(h)], score=None, landmarks=None)]
+            faces.append(fs)
+            crops.append(face_crops(img, fs, self.input_size, margin=self.margin if detect else 0.0))
+        crops = torch.cat(crops) if crops else torch.empty(0, *self.input_size, dtype=torch.uint8)
+        if len(crops): probs = predict_proba(self.model, crops, tta=self.tta, batch_size=self.batch_size, device=self.device)
+        res, i = [], 0
+        for fs in faces:
+            res.append([_face_dict(f, probs[i + j], self.classes) for j, f in enumerate(fs)]); i += len(fs)
+        return res[0] if single else res
 
-def _predict(self:Recognizer,
-             x, # a path, PIL image or numpy array [H, W], [H, W, 3]; or a list of them
-             color:str='rgb', # channel order of numpy arrays: 'rgb' (PIL, scikit-image), 'bgr' (OpenCV) or 'gray'
-             detect:bool=True, # False: each input is already a cropped face (e.g. a 48x48 FER image)
-            ) -> list:
-    "Per image a list of faces (`box`, `score`, `landmarks`, `probs`, `label`, `confidence`); a single image gives one list."
-    single = not isinstance(x, (list, tuple))
-    imgs = [load_image(i, color) for i in ([x] if single else x)]
-    faces, crops = [], []
-    for img in imgs:
-        h, w = img.shape[:2]
-        fs = self.detector(img) if detect else [dict(box=[0.0, 0.0, float(w), float(h)], score=None, landmarks=None)]
-        faces.append(fs)
-        crops.append(face_crops(img, fs, self.input_size, margin=self.margin if detect else 0.0))
-    crops = torch.cat(crops) if crops else torch.empty(0, *self.input_size, dtype=torch.uint8)
-    if len(crops):
-        from fer_nbdev.augment import predict_proba
-        probs = predict_proba(self.model, crops, tta=self.tta, batch_size=self.batch_size, device=self.device)
-    res, i = [], 0
-    for fs in faces:
-        res.append([_face_dict(f, probs[i + j], self.classes) for j, f in enumerate(fs)]); i += len(fs)
-    return res[0] if single else res
+    def check_explain(self, method:str='gradcam'): # an explanation method (see `explain.CAM_METHODS`)
+        "`ConfigError` unless this recogniser can explain its faces with `method`: a PyTorch model and a known method."
+        if self.backend != 'torch':
+            raise ConfigError("explanations need the PyTorch model (ONNX Runtime computes no gradients): use the checkpoint")
+        methods = _explain_module().CAM_METHODS
+        if method not in methods: raise ConfigError(f"unknown explanation method {method!r}; choose one of {', '.join(methods)}")
 
-Recognizer.predict = _predict
+    def explain(self, image, # the photo the faces were found in (path, PIL image or array)
+                faces:list, # its face dicts from `predict` (their boxes and landmarks place the crops)
+                target=None, # None: each face's predicted `label`; a class name or index for every face; or one per face
+                method:str='gradcam', # explanation method: gradcam, gradcam++, hirescam, ... (see `explain.CAM_METHODS`)
+                color:str='rgb', # channel order of an array `image`
+                detect:bool=True, # False: as in `predict`, the whole image is the face (its crop has no margin)
+               ) -> list:
+        "Per face, where the model looks for `target`: a saliency map, float32 `[H, W]` in [0, 1], at the crop's resolution."
+        self.check_explain(method)
+        if not faces: return []
+        if target is None and all('label' in f for f in faces): target = [f['label'] for f in faces]
+        crops = face_crops(load_image(image, color), faces, self.input_size, margin=self.margin if detect else 0.0)
+        maps = _explain_module().explain(self.model, crops, target, method=method, tta=self.tta, classes=self.classes,
+                                         batch_size=self.batch_size)
+        return list(maps.numpy())
 
 # %% ../nbs/09_recognize.ipynb #29883869
 def annotate(image, # path, PIL image or array (RGB)
@@ -109,7 +143,6 @@ def annotate(image, # path, PIL image or array (RGB)
              color:str='rgb', # channel order of an array `image`
             ):
     "A PIL copy of `image` with each face's box, label and confidence drawn on it."
-    from PIL import Image, ImageDraw, ImageFont
     im = Image.fromarray(load_image(image, color))
     d = ImageDraw.Draw(im)
     lw = max(2, round(max(im.size) / 300))
@@ -125,7 +158,39 @@ def annotate(image, # path, PIL image or array (RGB)
         d.text((x0 + lw - tb[0], ty + lw - tb[1]), text, fill=(0, 0, 0), font=font)
     return im
 
+# %% ../nbs/09_recognize.ipynb #3df6a823
+def map_peak(face:dict, # a face dict from `Recognizer.predict`
+             m:np.ndarray, # its saliency map [H, W] from `Recognizer.explain`
+             margin:float=CROP_MARGIN, # the crop margin the map was made with (`Recognizer.margin`; 0 for `detect=False`)
+            ) -> tuple:
+    "The photo pixel (x, y) where the map `m` of `face` is hottest."
+    i, j = np.unravel_index(int(np.argmax(m)), m.shape)
+    x, y = cv2.invertAffineTransform(crop_transform(face, m.shape, margin)) @ np.array([j, i, 1.0])
+    return round(float(x), 1), round(float(y), 1)
+
+def overlay_maps(image, # the photo (path, PIL image or array)
+                 faces:list, # its face dicts from `Recognizer.predict`
+                 maps:list, # one saliency map [H, W] in [0, 1] per face, from `Recognizer.explain`
+                 margin:float=CROP_MARGIN, # the crop margin the maps were made with (`Recognizer.margin`; 0 for `detect=False`)
+                 alpha:float=0.5, # weight of the colour map over the photo
+                 color:str='rgb', # channel order of an array `image`
+                ) -> np.ndarray:
+    "The photo (RGB uint8 `[H, W, 3]`) with each face's map blended in as colour (inferno) over the square its crop came from."
+    img = load_image(image, color)
+    out = (np.repeat(img[..., None], 3, -1) if img.ndim == 2 else img[..., :3]).astype(np.float32)
+    H, W = out.shape[:2]
+    for f, m in zip(faces, maps):
+        m = np.clip(np.asarray(m, np.float32), 0, 1)
+        Ai = cv2.invertAffineTransform(crop_transform(f, m.shape, margin))
+        heat = cv2.applyColorMap(np.round(m * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1].astype(np.float32)
+        heat = cv2.warpAffine(heat, Ai, (W, H), flags=cv2.INTER_LINEAR)
+        cover = cv2.warpAffine(np.ones(m.shape, np.float32), Ai, (W, H), flags=cv2.INTER_LINEAR)[..., None] * alpha
+        out = out * (1 - cover) + heat * cover
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
 # %% ../nbs/09_recognize.ipynb #f38cdbe8
+_IMAGE_OUTPUTS = ('annotated', 'cards', 'explained')   # per image in faces.json: the files fer_predict wrote for it
+
 def _manifest(out:Path) -> set:
     "Names of the files fer_predict wrote in `out`, as its faces.json lists them; `FerError` if a faces.json there is not fer_predict's."
     p = out / 'faces.json'
@@ -133,10 +198,12 @@ def _manifest(out:Path) -> set:
     try: s = json.loads(p.read_text(encoding='utf-8'))
     except (OSError, ValueError): s = None
     if not (isinstance(s, dict) and isinstance(s.get('images'), list) and 'classes' in s):
-        raise FerError(f"{p}: exists and was not written by fer_predict; choose another --out (it is never replaced)")
+        raise FerError(f"{p}: exists and was not written by fer_predict; choose another output folder (it is never replaced)")
     names = {'faces.json'} | set(s.get('written') or ['faces.csv'])  # a faces.json from before the list: its faces.csv too
     for im in s['images']:                                           # ... and the outputs it names per image
-        if isinstance(im, dict): names |= {Path(im[k]).name for k in ('annotated', 'cards') if isinstance(im.get(k), str)}
+        if not isinstance(im, dict): continue
+        names |= {Path(im[k]).name for k in _IMAGE_OUTPUTS if isinstance(im.get(k), str)}
+        names |= {Path(f['map']).name for f in im.get('faces') or [] if isinstance(f, dict) and isinstance(f.get('map'), str)}
     return {n for n in names if isinstance(n, str) and n == Path(n).name}
 
 def _expand(paths, out:Path, ours:set=frozenset()):
@@ -172,12 +239,13 @@ def out_errors(out, # the output folder the user named (--out)
     try: yield
     except OSError as e: raise FerError(f"{out}: cannot write the outputs here ({e.strerror or type(e).__name__})") from None
 
-def _out_name(f:Path, out:Path, used:set, inputs:set, ours:set=frozenset(), cards:bool=False) -> Path:
-    "`<stem>_fer.jpg|png` in `out`, or `<stem>_fer_2...` when that is taken: by this run, an input, or a file fer_predict did not write."
+def _out_name(f:Path, out:Path, used:set, inputs:set, ours:set=frozenset(), extras=()) -> Path:
+    """`<stem>_fer.jpg|png` in `out`, or `<stem>_fer_2...` when that, or one of its companions `<name><extra>` for `extras`, is
+    taken: by this run, an input, or a file fer_predict did not write."""
     ext = '.jpg' if f.suffix.lower() in ('.jpg', '.jpeg') else '.png'
     free = lambda q: q.resolve() not in used and q.resolve() not in inputs and (q.name in ours or not q.exists())
     q, k = out / f"{f.stem}_fer{ext}", 1
-    while not (free(q) and (not cards or free(q.with_name(f'{q.stem}.cards.png')))): k += 1; q = out / f"{f.stem}_fer_{k}{ext}"
+    while not (free(q) and all(free(q.with_name(q.stem + e)) for e in extras)): k += 1; q = out / f"{f.stem}_fer_{k}{ext}"
     used.add(q.resolve()); return q
 
 # %% ../nbs/09_recognize.ipynb #631a7266
@@ -187,32 +255,68 @@ def _csv_rows(images:list, classes:list):
         for i, f in enumerate(im['faces']):
             yield [im['path'], i, *f['box'], f['score'], f['label'], f['confidence']] + [f['probs'][c] for c in classes]
 
+def _write_explained(rec:Recognizer, a:np.ndarray, faces:list, q:Path, method:str, margin:float, detect:bool) -> dict:
+    "Write each face's map (`<q>.map<i>.png`, 8-bit grey at the crop's size) and the photo with all maps (`<q>.explain.png`)."
+    maps = rec.explain(a, faces, method=method, detect=detect)
+    for i, (f, m) in enumerate(zip(faces, maps), 1):
+        p = q.with_name(f'{q.stem}.map{i}.png')
+        with atomic_write(p) as fh: Image.fromarray(np.round(m * 255).astype(np.uint8)).save(fh, format='PNG')
+        f.update(map=p.name, map_peak=list(map_peak(f, m, margin)))
+    p = q.with_name(f'{q.stem}.explain.png')
+    with atomic_write(p) as fh: annotate(overlay_maps(a, faces, maps, margin), faces).save(fh, format='PNG')
+    return dict(explained=str(p), explain_method=method)
+
+def _write_image(rec:Recognizer, f:Path, a:np.ndarray, faces:list, q:Path, cards:bool, explain:bool, method:str, detect:bool) -> dict:
+    "Write the outputs of one photo next to `q` (its annotated copy); its entry in faces.json."
+    margin = rec.margin if detect else 0.0
+    with atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
+    extra = _write_explained(rec, a, faces, q, method, margin, detect) if explain and faces else {}
+    if cards and faces:
+        # imported here, not at the top: viz imports matplotlib, a second or more of start-up that only --cards needs
+        from fer_nbdev.viz import plot_face_cards, save_figure
+        fig = plot_face_cards(a, faces, rec.classes, margin=margin)
+        extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
+    return dict(path=str(f), annotated=str(q), width=int(a.shape[1]), height=int(a.shape[0]), faces=faces, **extra)
+
+def _says(f:Path, faces:list) -> str:
+    if not faces: return f"{f}: no face found"
+    return f"{f}: {len(faces)} face{'s' * (len(faces) > 1)}: " + ', '.join(f"{x['label']} {x['confidence']:.2f}" for x in faces)
+
+def _check_out(out:Path, csv_out:bool) -> set:
+    "The names fer_predict wrote in `out` before; `FerError` if `out` is a file or a faces.json/faces.csv there is not ours."
+    if out.exists() and not out.is_dir(): raise FerError(f"{out}: must be a folder, and this is a file")
+    ours = _manifest(out) if out.is_dir() else set()
+    if csv_out and (out / 'faces.csv').exists() and 'faces.csv' not in ours:
+        raise FerError(f"{out / 'faces.csv'}: exists and was not written by fer_predict; choose another output folder (it is never replaced)")
+    return ours
+
 def predict_files(paths:list, # image files, folders and glob patterns
                   out='fer_out', # folder for the annotated images, faces.json and faces.csv
                   checkpoint=None, # checkpoint or weights file; None: the shipped default model
                   csv_out:bool=False, # also write faces.csv (one row per face)
                   cards:bool=False, # also write `<name>_fer.cards.png` for each photo with faces: each face's crop and probabilities
+                  explain:bool=False, # also write each face's saliency map and the photo with the maps (see `_write_explained`)
+                  explain_method:str='gradcam', # the explanation method (see `explain.CAM_METHODS`)
                   detect:bool=True, # False: every image is already a cropped face
                   detector:str=None, # detector name; None: the default
                   device=None, # 'cpu', 'cuda', ...; None: the best available
                   batch_size:int=64, # faces per forward pass
+                  backend:str='torch', # 'torch', or 'onnx' for ONNX Runtime (see `Recognizer`)
                   recognizer:Recognizer=None, # use this recogniser instead of loading `checkpoint`
                   log=print, # where per-image messages go
-                  err=None, # where error lines go (default: stderr)
+                  on_error=None, # called as `on_error(path, message)` for each input that fails, as it fails
                   chunk:int=16, # images read and classified together
                  ) -> dict:
-    "Recognise the faces in every image; write annotated copies, faces.json (and faces.csv); return the summary."
-    from tqdm.auto import tqdm
+    "Recognise the faces in every image; write annotated copies, faces.json (and more); return the summary, failed inputs in `errors`."
     if isinstance(paths, (str, Path)): paths = [paths]
     out = Path(out)
-    if out.exists() and not out.is_dir(): raise FerError(f"{out}: --out must be a folder, and this is a file")
-    ours = _manifest(out) if out.is_dir() else set()
-    if csv_out and (out / 'faces.csv').exists() and 'faces.csv' not in ours:
-        raise FerError(f"{out / 'faces.csv'}: exists and was not written by fer_predict; choose another --out (it is never replaced)")
+    ours = _check_out(out, csv_out)
     files, errors, folder = _expand(paths, out, ours)
-    rec = recognizer or Recognizer(checkpoint, detector=detector, device=device, batch_size=batch_size)
-    err = err or (lambda m: tqdm.write(m, file=sys.stderr))
-    for _, m in errors: err(f"fer_predict: error: {m}")
+    rec = recognizer or Recognizer(checkpoint, detector=detector, device=device, batch_size=batch_size, backend=backend)
+    if explain: rec.check_explain(explain_method)       # before anything is written
+    on_error = on_error or (lambda path, message: None)
+    for p, m in errors: on_error(p, m)
+    extras = ['.cards.png'] * cards + ['.explain.png'] * explain
     inputs, used, images = {f.resolve() for f in files}, set(), []
     bar = tqdm(total=len(files), unit='img', disable=None if folder else True, file=sys.stderr)
     say = (lambda m: tqdm.write(m)) if folder and log is print else log
@@ -221,27 +325,23 @@ def predict_files(paths:list, # image files, folders and glob patterns
             ok = []
             for f in files[i:i + chunk]:
                 try: ok.append((f, load_image(f)))
-                except DataError as e: errors.append((str(f), str(e))); err(f"fer_predict: error: {e}"); bar.update(1)
-            if not ok: continue
-            results = rec.predict([a for _, a in ok], detect=detect)
-            for (f, a), faces in zip(ok, results):
-                q = _out_name(f, out, used, inputs, ours, cards=cards and bool(faces))
-                with out_errors(out), atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
-                extra = {}
-                if cards and faces:
-                    from fer_nbdev.viz import plot_face_cards, save_figure   # here: viz imports matplotlib
-                    fig = plot_face_cards(a, faces, rec.classes, margin=rec.margin if detect else 0.0)
-                    with out_errors(out): extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
-                images.append(dict(path=str(f), annotated=str(q), width=int(a.shape[1]), height=int(a.shape[0]), faces=faces, **extra))
-                if faces: say(f"{f}: {len(faces)} face{'s' * (len(faces) > 1)}: " + ', '.join(f"{x['label']} {x['confidence']:.2f}" for x in faces))
-                else: say(f"{f}: no face found")
-                bar.update(1)
+                except DataError as e: errors.append((str(f), str(e))); on_error(str(f), str(e)); bar.update(1)
+            for (f, a), faces in zip(ok, rec.predict([a for _, a in ok], detect=detect) if ok else []):
+                maps = [f'.map{k}.png' for k in range(1, len(faces) + 1)] if explain else []
+                q = _out_name(f, out, used, inputs, ours, extras=[e for e in extras if faces] + maps)
+                with out_errors(out): images.append(_write_image(rec, f, a, faces, q, cards, explain, explain_method, detect))
+                say(_says(f, faces)); bar.update(1)
     finally: bar.close()
+    return _finish(images, errors, out, ours, rec, detect, csv_out, log)
+
+def _finish(images:list, errors:list, out:Path, ours:set, rec:Recognizer, detect:bool, csv_out:bool, log) -> dict:
+    "Write faces.json (and faces.csv) for the images done, log the totals; the summary."
     written = ['faces.json'] + (['faces.csv'] if csv_out else [])
     mine = sorted({n for n in ours if (out / n).exists()} | set(written)
-                  | {Path(im[k]).name for im in images for k in ('annotated', 'cards') if k in im})
+                  | {Path(im[k]).name for im in images for k in _IMAGE_OUTPUTS if k in im}
+                  | {f['map'] for im in images for f in im['faces'] if 'map' in f})
     summary = dict(checkpoint=rec.checkpoint, detector=(rec.detector_name or 'yunet') if detect else None, classes=rec.classes,
-                   images=images, errors=[dict(path=p, error=m) for p, m in errors], written=mine)
+                   margin=rec.margin if detect else 0.0, images=images, errors=[dict(path=p, error=m) for p, m in errors], written=mine)
     n_faces = sum(len(im['faces']) for im in images)
     if not images:   # every input failed: nothing is written, not even an empty faces.json
         log(f"0 images; {len(errors)} input{'s' * (len(errors) != 1)} failed; nothing written"); return summary
@@ -259,6 +359,8 @@ def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", st
                 out:str='fer_out', # folder for the annotated images, faces.json and faces.csv
                 csv:bool=False, # also write faces.csv, one row per face
                 cards:bool=False, # also write <name>_fer.cards.png per photo with faces: each face's crop beside its probabilities
+                explain:bool=False, # also write <name>_fer.explain.png per photo with faces (each face's saliency map over it) and each map, <name>_fer.map<i>.png
+                explain_method:str='gradcam', # saliency method for --explain: gradcam, gradcam++, hirescam, xgradcam, layercam, eigencam, eigengradcam, scorecam
                 no_detect:bool=False, # every image is already a cropped face (e.g. FER-2013's 48x48 images)
                 detector:str=None, # face detector: yunet (default), haar, or mtcnn (optional: pip install facenet-pytorch==2.5.3)
                 device:str=None, # cuda, mps, cpu... (default: the best available)
@@ -268,8 +370,9 @@ def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", st
     "Recognise facial expressions in photos: annotated copies and faces.json (and faces.csv) in --out."
     with cli_errors('fer_predict'):
         if isinstance(paths, (str, Path)): paths = [paths]
-        s = predict_files(paths, out=out, checkpoint=checkpoint, csv_out=csv, cards=cards, detect=not no_detect, detector=detector,
-                          device=device, batch_size=batch_size,
-                          recognizer=None if backend == 'torch' else Recognizer(checkpoint, detector=detector, device=device,
-                                                                                batch_size=batch_size, backend=backend))
+        if explain and backend != 'torch': raise ConfigError("--explain needs --backend torch (ONNX Runtime computes no gradients)")
+        say_error = lambda path, message: tqdm.write(f"fer_predict: error: {message}", file=sys.stderr)
+        s = predict_files(paths, out=out, checkpoint=checkpoint, csv_out=csv, cards=cards, explain=explain,
+                          explain_method=explain_method, detect=not no_detect, detector=detector, device=device,
+                          batch_size=batch_size, backend=backend, on_error=say_error)
         if s['errors']: raise SystemExit(2)

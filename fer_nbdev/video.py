@@ -4,18 +4,19 @@
 
 # %% ../nbs/10_video.ipynb #ee02665b
 from __future__ import annotations
-import os, sys, csv, time
+import os, sys, csv, json, time, tempfile, contextlib
 from pathlib import Path
 import numpy as np
-import torch
+import cv2
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json
 from .recognize import Recognizer, annotate, out_errors
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # unreadable videos get our one error line, not FFmpeg's log
-os.environ.setdefault('OPENCV_LOG_LEVEL', 'ERROR')      # nor OpenCV's warnings about missing cameras
 
 # %% auto #0
-__all__ = ['box_iou', 'FaceTracker', 'plot_emotions', 'process_video', 'fer_video']
+__all__ = ['MANIFEST', 'box_iou', 'FaceTracker', 'OutputExists', 'check_outputs', 'plot_emotions', 'process_video', 'fer_video']
 
 # %% ../nbs/10_video.ipynb #8ef162ba
 def box_iou(a, b) -> float:
@@ -57,11 +58,18 @@ class FaceTracker:
         return out
 
 # %% ../nbs/10_video.ipynb #f494192d
+@contextlib.contextmanager
+def _quiet_opencv():
+    "OpenCV's log at errors only, for a while: a missing camera gets our one error line, not OpenCV's warnings."
+    level = cv2.utils.logging.getLogLevel()   # set here, not through OPENCV_LOG_LEVEL, which only counts before cv2 is imported
+    cv2.utils.logging.setLogLevel(min(level, cv2.utils.logging.LOG_LEVEL_ERROR))
+    try: yield
+    finally: cv2.utils.logging.setLogLevel(level)
+
 def _open_capture(src):
-    import cv2
     if isinstance(src, int):
-        if src < 0: raise ConfigError(f"--webcam {src}: a camera number is 0 or more")  # OpenCV's 'any camera' (-1) can crash it
-        cap = cv2.VideoCapture(src)
+        if src < 0: raise ConfigError(f"camera {src}: a camera number is 0 or more")  # OpenCV's 'any camera' (-1) can crash it
+        with _quiet_opencv(): cap = cv2.VideoCapture(src)
     else:
         if not Path(src).exists(): raise DataError(f"{src}: no such file")
         if Path(src).is_dir(): raise DataError(f"{src}: is a folder, not a video")
@@ -72,21 +80,50 @@ def _open_capture(src):
 def _out_folder(out, make:bool=True) -> Path:
     "`out` as a folder (made if missing and `make`); `FerError` naming the user's path if it is a file or cannot be made."
     out = Path(out)
-    if out.exists() and not out.is_dir(): raise FerError(f"{out}: --out must be a folder, and this is a file")
+    if out.exists() and not out.is_dir(): raise FerError(f"{out}: must be a folder, and this is a file")
     if not make: return out
     try: out.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise FerError(f"{out}: cannot make this --out folder ({e.strerror or e})") from None
+    except OSError as e: raise FerError(f"{out}: cannot make this output folder ({e.strerror or e})") from None
     return out
+
+MANIFEST = 'fer_video.json'   # in the output folder: the names of the files fer_video wrote there
+
+class OutputExists(FerError):
+    "An output file is in the way: it exists and fer_video did not write it."
+    def __init__(self, path:Path):
+        self.path = path
+        super().__init__(f"{path}: exists and was not written by fer_video (it is replaced only with overwrite=True)")
+
+def _written(out:Path) -> set:
+    "The names `MANIFEST` in `out` lists; `OutputExists` if a file of that name is there and is not fer_video's."
+    p = out / MANIFEST
+    if not p.exists(): return set()
+    try: s = json.loads(p.read_text(encoding='utf-8'))
+    except (OSError, ValueError): s = None
+    if not (isinstance(s, dict) and isinstance(s.get('written'), list)): raise OutputExists(p)
+    return {n for n in s['written'] if isinstance(n, str) and n == Path(n).name}
+
+def check_outputs(out:Path, # the output folder
+                  paths:list, # the files a run is about to write there
+                  overwrite:bool=False, # replace files fer_video did not write
+                 ) -> set:
+    "The names fer_video wrote in `out` before; `OutputExists` for the first of `paths` in the way (unless `overwrite`)."
+    try: ours = _written(out)
+    except OutputExists:
+        if not overwrite: raise
+        ours = set()
+    taken = [p for p in [*paths, out / MANIFEST] if p.exists() and p.name not in ours and p.name != MANIFEST]
+    if taken and not overwrite: raise OutputExists(taken[0])
+    return ours
 
 def plot_emotions(rows:list, # CSV rows as dicts (from `process_video`)
                   classes:list, # class names
                   path, # PNG to write
                  ):
     "Plot the smoothed probability of each class over time (averaged over the faces of each frame)."
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
     t = sorted({r['time_s'] for r in rows})
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig = Figure(figsize=(8, 3))
+    ax = fig.subplots()
     for c in classes:
         by = {}
         for r in rows: by.setdefault(r['time_s'], []).append(r[f'p_{c}'])
@@ -94,7 +131,42 @@ def plot_emotions(rows:list, # CSV rows as dicts (from `process_video`)
     ax.set_xlabel('time (s)'); ax.set_ylabel('probability'); ax.set_ylim(0, 1); ax.legend(fontsize=7, ncol=len(classes), loc='upper center')
     fig.tight_layout()
     with atomic_write(path) as f: fig.savefig(f, format='png', dpi=100)
-    plt.close(fig)
+
+# %% ../nbs/10_video.ipynb #ad5479e9
+def _chunks(cap, chunk:int, max_frames:int=None):
+    "Lists of up to `chunk` frames (BGR) read from `cap`, `max_frames` in all if given."
+    n = 0
+    while not (max_frames and n >= max_frames):
+        frames = []
+        while len(frames) < chunk and not (max_frames and n + len(frames) >= max_frames):
+            ok, fr = cap.read()
+            if not ok: break
+            frames.append(fr)
+        if not frames: return
+        n += len(frames); yield frames
+        if len(frames) < chunk and not (max_frames and n >= max_frames): return   # the stream ended
+
+def _row(n:int, fps:float, f:dict, classes:list) -> dict:
+    return dict(frame=n, time_s=round(n / fps, 3), track=f['track'], x0=f['box'][0], y0=f['box'][1], x1=f['box'][2], y1=f['box'][3],
+                label=f['label'], confidence=f['confidence'], **{f'p_{c}': f['probs'][c] for c in classes})
+
+def _annotate_frames(cap, rec:Recognizer, tracker:FaceTracker, tmp_video:Path, fps:float, chunk:int, max_frames:int, bar) -> tuple:
+    "Classify, track and draw every frame into `tmp_video`; the CSV rows and the number of frames."
+    rows, writer, n = [], None, 0
+    try:
+        for frames in _chunks(cap, chunk, max_frames):
+            for fr, faces in zip(frames, rec.predict(frames, color='bgr')):
+                faces = tracker.update(faces)
+                if writer is None:
+                    writer = cv2.VideoWriter(str(tmp_video), cv2.VideoWriter_fourcc(*'mp4v'), fps, (fr.shape[1], fr.shape[0]))
+                    if not writer.isOpened(): raise FerError(f"{tmp_video.parent}: cannot write a video here")
+                shown = [dict(f, label=f"#{f['track']} {f['label']}") for f in faces]
+                writer.write(cv2.cvtColor(np.asarray(annotate(fr, shown, color='bgr')), cv2.COLOR_RGB2BGR))
+                rows += [_row(n, fps, f, rec.classes) for f in faces]
+                n += 1; bar.update(1)
+    finally:
+        if writer is not None: writer.release()
+    return rows, n
 
 def process_video(src, # a video file, or an int: a camera index
                   out='fer_out', # folder for <name>_fer.mp4, <name>_fer.csv and <name>_fer.png
@@ -104,65 +176,46 @@ def process_video(src, # a video file, or an int: a camera index
                   max_frames:int=None, # stop after this many frames (a camera runs until Ctrl-C otherwise)
                   chunk:int=8, # frames classified together
                   progress:bool=True, # show a tqdm bar
+                  overwrite:bool=False, # replace output files that fer_video did not write (else `OutputExists`)
                   log=print,
                  ) -> dict:
     "Annotate a video or camera stream with tracked, smoothed emotions; write video, CSV and plot; return a summary."
-    import cv2
-    from tqdm.auto import tqdm
     out = _out_folder(out, make=False)   # checked first; made once the input opened: bad input writes nothing
-    cap = _open_capture(src)
-    rec = recognizer or Recognizer(checkpoint, detector=detector, device=device)
-    fps_in = cap.get(cv2.CAP_PROP_FPS) or 0
-    fps_in = fps_in if 0 < fps_in < 1000 else 25.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not isinstance(src, int) else 0
-    if max_frames: total = min(total, max_frames) if total > 0 else max_frames
     name = f"webcam{src}" if isinstance(src, int) else Path(src).stem
-    _out_folder(out)
     vpath, cpath, ppath = out / f"{name}_fer.mp4", out / f"{name}_fer.csv", out / f"{name}_fer.png"
-    if not isinstance(src, int) and Path(src).resolve() in (vpath.resolve(), cpath.resolve()):
-        raise FerError(f"{src}: the output would overwrite the input; choose another --out")
-    tracker, rows, writer, n, t0 = FaceTracker(alpha=alpha), [], None, 0, time.perf_counter()
-    tmp_video = vpath.with_name(f".{vpath.stem}.tmp.mp4")
-    bar = tqdm(total=total or None, unit='frame', disable=None if progress else True, file=sys.stderr)
+    if not isinstance(src, int) and Path(src).resolve() in (vpath.resolve(), cpath.resolve(), ppath.resolve()):
+        raise FerError(f"{src}: the output would overwrite the input; choose another output folder")
+    ours = check_outputs(out, [vpath, cpath, ppath], overwrite) if out.is_dir() else set()
+    cap, tmp_video = _open_capture(src), None
     try:
-        done = False
-        while not done:
-            frames = []
-            while len(frames) < chunk and not (max_frames and n + len(frames) >= max_frames):
-                ok, fr = cap.read()
-                if not ok: done = True; break
-                frames.append(fr)
-            if max_frames and n + len(frames) >= max_frames: done = True
-            if not frames: break
-            for fr, faces in zip(frames, rec.predict(frames, color='bgr')):
-                faces = tracker.update(faces)
-                if writer is None:
-                    writer = cv2.VideoWriter(str(tmp_video), cv2.VideoWriter_fourcc(*'mp4v'), fps_in, (fr.shape[1], fr.shape[0]))
-                    if not writer.isOpened(): raise FerError(f"{vpath}: cannot write a video here")
-                shown = [dict(f, label=f"#{f['track']} {f['label']}") for f in faces]
-                writer.write(cv2.cvtColor(np.asarray(annotate(fr, shown, color='bgr')), cv2.COLOR_RGB2BGR))
-                for f in faces:
-                    rows.append(dict(frame=n, time_s=round(n / fps_in, 3), track=f['track'], x0=f['box'][0], y0=f['box'][1],
-                                     x1=f['box'][2], y1=f['box'][3], label=f['label'], confidence=f['confidence'],
-                                     **{f'p_{c}': f['probs'][c] for c in rec.classes}))
-                n += 1; bar.update(1)
-    except KeyboardInterrupt:
-        if not isinstance(src, int): raise          # a camera stops with Ctrl-C; the outputs are kept
+        rec = recognizer or Recognizer(checkpoint, detector=detector, device=device)
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0
+        fps = fps if 0 < fps < 1000 else 25.0
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not isinstance(src, int) else 0
+        if max_frames: total = min(total, max_frames) if total > 0 else max_frames
+        _out_folder(out)
+        fd, tmp_video = tempfile.mkstemp(prefix=f'.{vpath.stem}.', suffix='.tmp.mp4', dir=out); os.close(fd)
+        tmp_video, t0 = Path(tmp_video), time.perf_counter()
+        bar = tqdm(total=total or None, unit='frame', disable=None if progress else True, file=sys.stderr)
+        rows, n = [], 0
+        try: rows, n = _annotate_frames(cap, rec, FaceTracker(alpha=alpha), tmp_video, fps, chunk, max_frames, bar)
+        except KeyboardInterrupt:
+            if not isinstance(src, int): raise          # a camera stops with Ctrl-C; the outputs are kept
+        finally: bar.close()
+        if n == 0: raise DataError(f"{src}: no frames could be read")
+        with out_errors(out): os.replace(tmp_video, vpath)
     finally:
-        bar.close(); cap.release()
-        if writer is not None: writer.release()
-    if n == 0:
-        tmp_video.unlink(missing_ok=True)
-        raise DataError(f"{src}: no frames could be read")
-    with out_errors(out): os.replace(tmp_video, vpath)
+        cap.release()
+        if tmp_video is not None: tmp_video.unlink(missing_ok=True)   # moved into place, or a failed run's
     elapsed = time.perf_counter() - t0
     cols = ['frame', 'time_s', 'track', 'x0', 'y0', 'x1', 'y1', 'label', 'confidence'] + [f'p_{c}' for c in rec.classes]
     with out_errors(out), atomic_write(cpath, 'w') as f:
         w = csv.DictWriter(f, fieldnames=cols); w.writeheader(); w.writerows(rows)
     if rows:
         with out_errors(out): plot_emotions(rows, rec.classes, ppath)
+    with out_errors(out): save_json(dict(written=sorted(ours | {vpath.name, cpath.name} | ({ppath.name} if rows else set()))), out / MANIFEST)
     summary = dict(video=str(vpath), csv=str(cpath), plot=str(ppath) if rows else None, frames=n, faces=len(rows),
-                   tracks=len({r['track'] for r in rows}), fps=round(n / elapsed, 2), input_fps=fps_in)
+                   tracks=len({r['track'] for r in rows}), fps=round(n / elapsed, 2), input_fps=fps)
     log(f"{src}: {n} frames, {summary['faces']} faces in {summary['tracks']} tracks, {summary['fps']:.1f} frames/s; "
         f"wrote {vpath}, {cpath}" + (f", {ppath}" if rows else ''))
     return summary
@@ -177,9 +230,13 @@ def fer_video(src:Param("video file (or use --webcam N)", str, nargs='?'),
               alpha:float=0.5, # temporal smoothing: weight of the newest frame (1: none)
               max_frames:int=None, # stop after this many frames
               device:str=None, # cuda, mps, cpu... (default: the best available)
+              overwrite:bool=False, # replace <name>_fer.* files in --out that fer_video did not write
              ):
     "Recognise facial expressions in a video or a webcam: annotated video, CSV of emotions over time, plot, frames/s."
     with cli_errors('fer_video'):
         if (src is None) == (webcam is None): raise FerError("give a video file or --webcam N (one of them)")
-        process_video(webcam if webcam is not None else src, out=out, checkpoint=checkpoint, detector=detector,
-                      device=device, alpha=alpha, max_frames=max_frames)
+        if webcam is not None and webcam < 0: raise ConfigError(f"--webcam {webcam}: a camera number is 0 or more")
+        try: process_video(webcam if webcam is not None else src, out=out, checkpoint=checkpoint, detector=detector,
+                           device=device, alpha=alpha, max_frames=max_frames, overwrite=overwrite)
+        except OutputExists as e:
+            raise FerError(f"{e.path}: exists and was not written by fer_video; choose another --out, or pass --overwrite to replace it") from None

@@ -108,6 +108,48 @@ def test_cards(work):
     assert r2.returncode == 2 and 'no files in this folder' in r2.stderr   # its own outputs are never read back as inputs
 
 
+def test_explain(work):
+    "Issue 14: `--explain` on the astronaut with the shipped model: each face's map, hottest inside her face box, and the photo with it."
+    from fer_nbdev.recognize import default_weights
+    from fer_nbdev.detect import crop_transform
+    import cv2
+    if not default_weights().is_file(): pytest.skip('no shipped default model in this installation')
+    r = run(work, 'astronaut.jpg', 'photos/chelsea.jpg', '--explain', '--out', 'out_explain', '--device', 'cpu')
+    assert r.returncode == 0 and r.stderr == '', r.stderr
+    out = work / 'out_explain'
+    assert sorted(p.name for p in out.iterdir()) == ['astronaut_fer.explain.png', 'astronaut_fer.jpg', 'astronaut_fer.map1.png',
+                                                     'chelsea_fer.jpg', 'faces.json']
+    res = json.loads((out / 'faces.json').read_text())
+    im, cat = res['images']
+    assert Path(im['explained']).name == 'astronaut_fer.explain.png' and im['explain_method'] == 'gradcam' and 'explained' not in cat
+    (f,) = im['faces']
+    assert f['map'] == 'astronaut_fer.map1.png' and f['label'] == 'happy'
+    m = np.asarray(Image.open(out / f['map']), dtype=np.float64) / 255
+    assert m.shape == (48, 48) and m.max() == 1.0
+    ys, xs = np.nonzero(m >= 0.8)                                        # the hottest region, back in photo pixels
+    Ai = cv2.invertAffineTransform(crop_transform(f, m.shape, res['margin']))
+    px, py = (Ai @ np.stack([xs, ys, np.ones_like(xs)]).astype(np.float64)).mean(1)
+    x0, y0, x1, y1 = f['box']
+    assert x0 < px < x1 and y0 < py < y1, ((px, py), f['box'])
+    assert x0 < f['map_peak'][0] < x1 and y0 < f['map_peak'][1] < y1
+    ann, expl = (np.asarray(Image.open(out / n).convert('RGB'), dtype=np.int16) for n in ('astronaut_fer.jpg', 'astronaut_fer.explain.png'))
+    diff = np.abs(ann - expl).max(-1) > 40                              # the map is drawn over the face's square, not elsewhere
+    assert diff[int(y0):int(y1), int(x0):int(x1)].mean() > 0.3 and diff[:, 330:].mean() < 0.01
+    r2 = run(work, 'out_explain', '--explain', '--out', 'out_explain', '--device', 'cpu')
+    assert r2.returncode == 2 and 'no files in this folder' in r2.stderr   # its own outputs are never read back as inputs
+
+
+@pytest.mark.parametrize('args, needle', [
+    (['--explain_method', 'magic'], 'unknown explanation method'),
+    (['--backend', 'onnx'], '--explain needs --backend torch'),
+])
+def test_explain_bad_options(work, args, needle):
+    r = run(work, 'astronaut.jpg', '--checkpoint', 'tiny.pt', '--explain', *args, '--out', 'out_explain_bad', '--device', 'cpu')
+    errs = _errors(r.stderr)
+    assert r.returncode == 2 and len(errs) == 1 and needle in errs[0] and errs[0].startswith('fer_predict: error:'), r.stderr
+    assert not (work / 'out_explain_bad').exists()
+
+
 def test_no_detect(work):
     r = run(work, 'crops', '--checkpoint', 'tiny.pt', '--out', 'out4', '--no_detect', '--device', 'cpu')
     assert r.returncode == 0, r.stderr
@@ -203,6 +245,25 @@ def test_huge_and_16bit_photos(work):
     assert r.returncode == 0, r.stderr
     f8, f16 = [i['faces'] for i in json.loads((work / 'out16' / 'faces.json').read_text())['images']]
     assert len(f8) == 1 and f16 == f8
+
+
+def test_fer_video_never_replaces_user_files(work):
+    "Issue 12: `fer_video clip.mp4 --out d` replaced a user's own d/clip_fer.csv; now it refuses unless --overwrite."
+    import cv2
+    vw = cv2.VideoWriter(str(work / 'short.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
+    for _ in range(3): vw.write(np.ascontiguousarray(skdata.astronaut()[::2, ::2, ::-1]))
+    vw.release()
+    d = work / 'vmine'; d.mkdir(); (d / 'short_fer.csv').write_text('my notes\n')
+    r = run_script('fer_video', 'short.mp4', '--checkpoint', 'tiny.pt', '--out', 'vmine', '--device', 'cpu', cwd=work)
+    errs = _errors(r.stderr)
+    assert r.returncode == 2 and len(errs) == 1 and 'short_fer.csv: exists and was not written by fer_video' in errs[0], r.stderr
+    assert '--overwrite' in errs[0] and (d / 'short_fer.csv').read_text() == 'my notes\n' and len(list(d.iterdir())) == 1
+    r = run_script('fer_video', 'short.mp4', '--checkpoint', 'tiny.pt', '--out', 'vmine', '--device', 'cpu', '--overwrite', cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (d / 'short_fer.csv').read_text().startswith('frame,') and (d / 'short_fer.mp4').stat().st_size > 0
+    r = run_script('fer_video', 'short.mp4', '--checkpoint', 'tiny.pt', '--out', 'vmine', '--device', 'cpu', cwd=work)
+    assert r.returncode == 0, r.stderr                                   # a rerun replaces what it wrote itself
+    assert sorted(p.name for p in d.iterdir()) == ['fer_video.json', 'short_fer.csv', 'short_fer.mp4', 'short_fer.png']
 
 
 @pytest.mark.parametrize('cam, needle', [('-1', '--webcam -1: a camera number is 0 or more'), ('7', 'webcam 7: cannot be opened')])
