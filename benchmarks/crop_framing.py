@@ -11,7 +11,7 @@ context around it), runs the default detector (YuNet) and maps the box back to t
 - the pipeline's accuracy on those faces (upscaled, padded, detected and cropped as `Recognizer.predict` does) for each margin
   in --margins, next to the accuracy on the original 48x48 frames (`detect=False`, the model's own framing).
 
-  python benchmarks/crop_framing.py                       # 500 PrivateTest faces, shipped model
+  python benchmarks/crop_framing.py                       # 500 PublicTest faces (the selection split), shipped model
   python benchmarks/crop_framing.py --n 1000 --margins 0.1 0.2 0.3
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ def q(a, p): return float(np.percentile(a, p))
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--n', type=int, default=500, help='faces sampled from the split')
-    ap.add_argument('--split', default='test', help="FaceData subset: test (PrivateTest), val, train...")
+    ap.add_argument('--split', default='val', help="FaceData subset: val (PublicTest, where settings are chosen), test (PrivateTest), train...")
     ap.add_argument('--scale', type=int, default=4, help='upscaling factor (4: 192 px faces)')
     ap.add_argument('--pad', type=int, default=96, help='border in pixels around the upscaled face')
     ap.add_argument('--margins', type=float, nargs='+', default=[0.0, 0.1, 0.2, 0.3], help='crop margins to score')
