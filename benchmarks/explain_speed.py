@@ -46,7 +46,7 @@ def main():
     import torch
     torch.set_num_threads(args.threads)
     from fer_nbdev.models import load_checkpoint
-    from fer_nbdev.augment import predict_proba
+    from fer_nbdev.predict import predict_proba
     from fer_nbdev.explain import explain
     from fer_nbdev.recognize import default_weights
     ckpt = args.checkpoint or default_weights()

@@ -99,7 +99,7 @@ def test_report_of_checkpoint_with_model_card(work):
 def test_report_of_weights_with_history(work):
     "Exported weights (.safetensors, as fer_nbdev ships its default model) carrying the training history in their metadata."
     from fer_nbdev.models import export_weights
-    from fer_nbdev.viz import load_history
+    from fer_nbdev.plots import load_history
     w = work / 'weights' / 'model.safetensors'
     w.parent.mkdir(exist_ok=True)
     export_weights(work / 'run' / 'best.pt', w, extra={'history': load_history(work / 'run')})
@@ -113,7 +113,7 @@ def test_report_of_weights_with_history(work):
 
 
 def test_report_interactive_is_offline(work):
-    from fer_nbdev.viz import build_report
+    from fer_nbdev.report import build_report
     from fer_nbdev.data import load_faces
     out = build_report(work / 'run', data=load_faces(work / 'faces', cache=False), out=work / 'interactive.html',
                        interactive=True, device='cpu')
@@ -123,7 +123,7 @@ def test_report_interactive_is_offline(work):
 
 
 def test_calibrated_checkpoint(work):
-    from fer_nbdev.viz import calibrate_checkpoint
+    from fer_nbdev.calibrate import calibrate_checkpoint
     res = calibrate_checkpoint(work / 'run' / 'best.pt', data=work / 'faces', out=work / 'calibrated.pt', device='cpu')
     _, ck = load_checkpoint(work / 'calibrated.pt')
     assert ck['temperature'] == res['temperature'] > 0 and set(res['ece']) == {'val', 'test'}
