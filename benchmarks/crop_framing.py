@@ -42,7 +42,7 @@ def main():
     from fer_nbdev.core import find_fer2013
     from fer_nbdev.data import load_faces
     from fer_nbdev.detect import face_crops
-    from fer_nbdev.augment import predict_proba
+    from fer_nbdev.predict import predict_proba
     from fer_nbdev.recognize import Recognizer
     torch.set_num_threads(2)
     d = load_faces(find_fer2013(args.data)).subset(args.split)

@@ -65,7 +65,7 @@ def bench_torch(ckpt:Path, repeats:int, tta:str='none') -> dict:
     "Faces per second of `predict_proba` (preprocessing, the model's temperature, `tta` views) at batch 1 and 64."
     import torch
     from fer_nbdev.models import load_checkpoint
-    from fer_nbdev.augment import predict_proba
+    from fer_nbdev.predict import predict_proba
     model, _ = load_checkpoint(ckpt, device='cpu')
     res = {'arch': model.fer_cfg['arch']}
     for bs in (1, 64):

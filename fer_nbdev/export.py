@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 import fer_nbdev
 from .core import ConfigError, CheckpointError, DataError, cli_errors, atomic_write, cache_dir, find_fer2013
 from .models import load_checkpoint, preprocess
-from .augment import predict_proba
+from .predict import predict_proba
 from .data import FaceData, load_faces
 
 # %% auto #0

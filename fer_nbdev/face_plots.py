@@ -5,6 +5,8 @@
 # %% ../nbs/06a_face_plots.ipynb #be4c9cc2
 from __future__ import annotations
 import numpy as np
+import torch
+import torch.nn.functional as F
 from matplotlib import colormaps
 from matplotlib.patches import Rectangle
 from .eval import as_array, check_probs
@@ -140,8 +142,9 @@ def plot_face_cards(image, # the photo: a path, PIL image or RGB array [H, W, 3]
                     faces:list, # face dicts from `Recognizer.predict`: `box` and `probs` ({class: probability})
                     classes=None, # class names in order; default: the order of the first face's `probs`
                     max_faces:int=12, # at most this many cards (for the first faces, in the order given)
-                    margin:float=0.2, # border around each box in the crops, as a fraction of its longer side
+                    margin:float=0.0, # border around each box in the crops, as a fraction of its longer side (`Recognizer.margin`)
                     title:str=None, # figure title; default: the number of faces
+                    maps:list=None, # one saliency map [h, w] in [0, 1] per face (`Recognizer.explain`), drawn over its card's crop
                    ):
     "The photo with numbered boxes beside a card per face: the crop the model classified and its probabilities as bars."
     img = load_image(image)
@@ -150,6 +153,7 @@ def plot_face_cards(image, # the photo: a path, PIL image or RGB array [H, W, 3]
     classes = list(classes or (faces[0]['probs'] if faces else []))
     cols, n = class_colors(classes), len(faces)
     m = min(n, max(0, max_faces))
+    if maps is not None and len(maps) != n: raise ValueError(f"{len(maps)} saliency maps for {n} faces: pass one map per face")
     ncols = 1 if m <= 3 else 2 if m <= 8 else 3
     nrows = -(-m // ncols)
     cw, ch = 4.5, 0.2 * len(classes) + 0.6                                # one card, in inches
@@ -169,7 +173,8 @@ def plot_face_cards(image, # the photo: a path, PIL image or RGB array [H, W, 3]
             ax.text(x0, y0, str(i + 1), ha='left', va='bottom' if y0 > 0.05 * H else 'top', fontsize=9, fontweight='bold',
                     color=_ink(c), bbox=dict(facecolor=c, edgecolor='none', pad=1.2), clip_on=True)   # inside the box at the top edge
         if m:
-            crops = face_crops(img, faces[:m], 96, margin=margin).numpy()
+            crops = _faces(face_crops(img, faces[:m], 96, margin=margin))
+            if maps is not None: crops = _with_maps(crops, maps[:m])
             pad = max((body - ch * nrows) / 2, 1e-3)                       # cards centred beside a taller photo
             gs = right.add_gridspec(nrows + 2, 2 * ncols, height_ratios=[pad] + [ch] * nrows + [pad],
                                     width_ratios=[1, 2.4] * ncols)
@@ -258,6 +263,15 @@ def overlay(images, # uint8 faces [N, H, W] (or one face [H, W])
     gray = x[..., None].repeat(3, -1) if x.ndim == 3 else x
     heat = colormaps[cmap](np.clip(m, 0, 1))[..., :3] * 255
     return np.clip((1 - alpha) * gray + alpha * heat, 0, 255).round().astype(np.uint8)
+
+def _with_maps(crops, # uint8 card crops [N, S, S]
+               maps, # one saliency map [h, w] in [0, 1] per crop, at any size (the model's crop size)
+              ) -> np.ndarray:
+    "Card crops with their maps resized to the crops' size and blended in (`overlay`): RGB [N, S, S, 3]."
+    if len(maps) != len(crops): raise ValueError(f"{len(maps)} saliency maps for {len(crops)} faces: pass one map per face")
+    m = torch.as_tensor(np.stack([as_array(x, np.float32) for x in maps]))[:, None]
+    m = F.interpolate(m, size=tuple(crops.shape[1:3]), mode='bilinear', align_corners=False)[:, 0].clamp(0, 1)
+    return overlay(crops, m.numpy())
 
 def class_mean_maps(maps, # saliency maps [N, H, W]
                     labels, # [N] class ids of the faces (true or predicted)

@@ -15,7 +15,7 @@ from fastcore.script import call_parse, Param
 import fer_nbdev
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, default_device
 from .models import load_checkpoint
-from .augment import predict_proba
+from .predict import predict_proba
 from .detect import CROP_MARGIN, load_image, create_detector, face_crops, crop_transform
 
 # %% auto #0
@@ -264,17 +264,19 @@ def _write_explained(rec:Recognizer, a:np.ndarray, faces:list, q:Path, method:st
         f.update(map=p.name, map_peak=list(map_peak(f, m, margin)))
     p = q.with_name(f'{q.stem}.explain.png')
     with atomic_write(p) as fh: annotate(overlay_maps(a, faces, maps, margin), faces).save(fh, format='PNG')
-    return dict(explained=str(p), explain_method=method)
+    return dict(explained=str(p), explain_method=method, maps=maps)
 
 def _write_image(rec:Recognizer, f:Path, a:np.ndarray, faces:list, q:Path, cards:bool, explain:bool, method:str, detect:bool) -> dict:
     "Write the outputs of one photo next to `q` (its annotated copy); its entry in faces.json."
     margin = rec.margin if detect else 0.0
     with atomic_write(q) as fh: annotate(a, faces).save(fh, format='JPEG' if q.suffix == '.jpg' else 'PNG', quality=90)
     extra = _write_explained(rec, a, faces, q, method, margin, detect) if explain and faces else {}
+    maps = extra.pop('maps', None)
     if cards and faces:
-        # imported here, not at the top: viz imports matplotlib, a second or more of start-up that only --cards needs
-        from fer_nbdev.viz import plot_face_cards, save_figure
-        fig = plot_face_cards(a, faces, rec.classes, margin=margin)
+        # imported here, not at the top: the figure modules import matplotlib, a second or more of start-up that only --cards needs
+        from fer_nbdev.face_plots import plot_face_cards
+        from fer_nbdev.plots import save_figure
+        fig = plot_face_cards(a, faces, rec.classes, margin=margin, maps=maps)
         extra['cards'] = str(save_figure(fig, q.with_name(f'{q.stem}.cards.png'), ('png',), dpi=120)[0])
     return dict(path=str(f), annotated=str(q), width=int(a.shape[1]), height=int(a.shape[0]), faces=faces, **extra)
 

@@ -15,7 +15,7 @@ from .detect import open_image, ImageTooLarge, MAX_PIXELS, face_crops
 from .explain import explain
 from .recognize import Recognizer, default_weights
 from .eval import FER2013_SPLIT_NAMES
-from .viz import class_colors
+from .plots import class_colors
 try:  # the `serve` extra (fastapi, uvicorn, python-multipart): without it this module imports, its decoding and batching
       # tools work, and `create_app` / `fer_serve` stop with one line saying what to install
     import uvicorn

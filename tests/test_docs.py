@@ -21,7 +21,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason='chromium not insta
 def site(tmp_path_factory):
     "The real project's site, built once by the console script (README.md left alone: it is checked, not rewritten)."
     out = tmp_path_factory.mktemp('site')/'_docs'
-    # --timeout: 06_viz's slow data cells evaluate the shipped model on FER-2013, minutes on a busy 2-core CI machine
+    # --timeout: the report notebook's slow data cells evaluate the shipped model on FER-2013, minutes on a busy 2-core CI machine
     r = subprocess.run([*FER_DOCS, '--out', str(out), '--no_readme', '--timeout', '600'], cwd=ROOT, capture_output=True,
                        text=True, timeout=1500)
     assert r.returncode == 0, f'fer_docs failed:\n{r.stdout}\n{r.stderr}'
@@ -58,14 +58,14 @@ def test_one_page_per_notebook_with_navigation(site):
     assert sorted(p.name for p in site.glob('*.html')) == sorted(names)
 
 
-def test_viz_page_shows_the_figures_on_fer2013(site):
-    "A plain `fer_docs` executes the visualization notebook (settings.ini `docs_exec`) with its data cells where the data is."
+def test_report_page_shows_the_figures_on_fer2013(site):
+    "A plain `fer_docs` executes the figure and report notebooks (settings.ini `docs_exec`) with its data cells where the data is."
     if find_fer2013() is None: pytest.skip('FER-2013 not found: set $FER2013')
-    page = (site/'viz.html').read_text()
+    page = (site/'report.html').read_text()
     assert 'id="on-fer-2013"' in page and 'missing-outputs' not in page
     real = page[page.index('id="on-fer-2013"'):]
     n = len(re.findall(r'<img src="data:image/png;base64,', real))
-    assert n >= 8 and 'PrivateTest accuracy' in real, f'viz.html has {n} figures in "On FER-2013"'
+    assert n >= 8 and 'PrivateTest accuracy' in real, f'report.html has {n} figures in "On FER-2013"'
     assert not re.findall(r'<img\b(?![^>]*\bsrc=)[^>]*>', page), 'an <img> without a source (a docstring rendered as HTML?)'
 
 

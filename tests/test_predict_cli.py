@@ -95,7 +95,7 @@ def test_glob_and_out_in_input_folder(work):
 
 def test_cards(work):
     "`--cards`: beside each annotated photo with faces, the photo and a card per face (crop and probability bars)."
-    from fer_nbdev.viz import image_stats
+    from fer_nbdev.plots import image_stats
     r = run(work, 'astronaut.jpg', 'photos/chelsea.jpg', '--checkpoint', 'tiny.pt', '--out', 'out_cards', '--cards', '--device', 'cpu')
     assert r.returncode == 0, r.stderr
     out = work / 'out_cards'
