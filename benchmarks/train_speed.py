@@ -28,7 +28,7 @@ def _accuracy(best_pt, data, tta, device) -> dict:
         res = evaluate(best_pt, data=data, splits=('val', 'test', 'combined'), tta=tta, device=device)
         return {s: res['splits'][s]['accuracy'] for s in ('val', 'test', 'combined')}
     except ImportError:
-        from fer_nbdev.models import load_checkpoint
+        from fer_nbdev.checkpoint import load_checkpoint
         from fer_nbdev.augment import predict_proba
         model, _ = load_checkpoint(best_pt)
         out = {}

@@ -14,7 +14,8 @@ from fastcore.script import call_parse, Param
 from .core import FerError, DataError, ConfigError, CheckpointError, cli_errors, atomic_write, save_json, \
     default_device, set_seed, find_fer2013, remove_partial_writes
 from .data import FaceData, load_faces
-from .models import create_model, preprocess, save_checkpoint, load_checkpoint
+from .models import create_model, preprocess
+from .checkpoint import save_checkpoint, load_checkpoint
 from .augment import augment_batch, mixup_cutmix, predict_proba
 
 # %% auto #0

@@ -32,7 +32,7 @@ def test_ddp_two_processes(faces_dir, tmp_path):
     assert [p.name for p in d] == ['rank0.sha256', 'rank1.sha256']
     assert d[0].read_text() == d[1].read_text()
     # the saved state is unwrapped (no 'module.' prefix) and loads as a plain model; the global batch is split in two
-    from fer_nbdev.models import load_checkpoint
+    from fer_nbdev.checkpoint import load_checkpoint
     from fer_nbdev.train import state_digest
     model, ck = load_checkpoint(out/'last.pt')
     assert not any(k.startswith('module.') for k in ck['state_dict'])
