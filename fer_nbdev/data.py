@@ -4,29 +4,24 @@
 
 # %% ../nbs/01_data.ipynb #e5336343
 from __future__ import annotations
-import os, io, re, csv, math, stat, time, zipfile, tarfile, hashlib, warnings
+import io, math, time, zipfile, tarfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch
+from PIL import Image
 from fastcore.script import call_parse
-from .core import DataError, ConfigError, cli_errors, save_json, save_torch, atomic_write, cache_dir, find_fer2013, \
-    check_regular_file, to_8bit
+from .core import DataError, BadEntryError, ConfigError, cli_errors, save_json, atomic_write, find_fer2013, \
+    check_regular_file
+from .reader import FER2013_CLASSES, CSV_CLASSES, read_faces
 
 # %% auto #0
-__all__ = ['FER2013_CLASSES', 'CSV_CLASSES', 'SPLITS', 'SUBSETS', 'FER_PREFIXES', 'USAGES', 'SPLIT_FOLDERS', 'IMAGE_EXTS',
-           'MAX_IMAGE_BYTES', 'MAX_CSV_BYTES', 'FaceData', 'stratified_split', 'synthetic_faces', 'write_faces',
-           'load_faces', 'inspect_faces', 'format_inspection', 'fer_inspect']
+__all__ = ['SPLITS', 'SUBSETS', 'FaceData', 'stratified_split', 'synthetic_faces', 'write_faces', 'load_faces', 'resolve_data',
+           'inspect_faces', 'format_inspection', 'fer_inspect']
 
 # %% ../nbs/01_data.ipynb #3f7c9926
-FER2013_CLASSES = ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise') # folder order = our label ids 0..6
-CSV_CLASSES = ('angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral')     # emotion ids 0..6 of the challenge CSV
 SPLITS = ('train', 'val', 'test')                                                     # split ids 0, 1, 2
 SUBSETS = {'train': (0,), 'val': (1,), 'test': (2,), 'combined': (1, 2), 'all': (0, 1, 2)}  # name -> split ids
-FER_PREFIXES = {'Training_': 0, 'PublicTest_': 1, 'PrivateTest_': 2}                  # Kaggle file-name prefix -> split
-USAGES = {'training': 0, 'publictest': 1, 'privatetest': 2}                           # CSV Usage column -> split
-SPLIT_FOLDERS = {'train': 0, 'val': 1, 'valid': 1, 'validation': 1, 'test': 2}       # folder name -> split
-IMAGE_EXTS = ('.jpg', '.jpeg', '.jfif', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.pgm', '.ppm', '.pbm')
 
 # %% ../nbs/01_data.ipynb #ea3cf7dd
 @dataclass(repr=False)
@@ -72,19 +67,29 @@ class FaceData:
 
 # %% ../nbs/01_data.ipynb #7bd71172
 def stratified_split(labels:torch.Tensor, # int labels [N]
-                     frac:float=0.1, # fraction of every class in each held-out part
+                     frac:float=0.1, # fraction of every class in each held-out part (unless `n` is given)
                      seed:int=0, # random seed: the same seed gives the same split
                      parts:int=1, # number of held-out parts (e.g. 2 for val and test)
+                     n:int=None, # instead of `frac`: hold out `n` items in all (one part), in the class proportions
                     ) -> list:
-    "Seeded per-class random split: `[rest, held_1, ..., held_parts]`, sorted index tensors; each held part is `frac` of every class."
-    if not 0 < frac * parts < 1: raise ConfigError(f'val_frac={frac} must be in (0, {1 / parts:g}) for {parts} held-out part(s)')
+    "Seeded per-class random split: `[rest, held_1, ..., held_parts]`, sorted index tensors; each held part is `frac` of every class (or `n` items)."
     labels = torch.as_tensor(labels)
+    if n is None and not 0 < frac * parts < 1:
+        raise ConfigError(f'val_frac={frac} must be in (0, {1 / parts:g}) for {parts} held-out part(s)')
+    if n is not None and (parts != 1 or n < 0): raise ConfigError(f'n={n}: hold out a number of items >= 0, in one part')
+    cls, counts = labels.unique(sorted=True, return_counts=True)
+    if n is None: quota = [min(int(k * frac + 0.5), (k - 1) // parts) for k in counts.tolist()]  # every class keeps one
+    elif n >= len(labels): quota = counts.tolist()
+    else:                                                     # largest remainders: exactly n, proportions kept
+        exact = counts.double() * n / len(labels)
+        q = exact.floor().long()
+        q[(exact - q).argsort(descending=True, stable=True)[:n - int(q.sum())]] += 1
+        quota = q.tolist()
     g = torch.Generator().manual_seed(int(seed))
     out = [[] for _ in range(parts + 1)]
-    for c in labels.unique(sorted=True).tolist():
+    for c, k in zip(cls.tolist(), quota):
         idx = (labels == c).nonzero().flatten()
         idx = idx[torch.randperm(len(idx), generator=g)]
-        k = min(int(len(idx) * frac + 0.5), (len(idx) - 1) // parts)  # every class keeps at least one training image
         for p in range(parts): out[p + 1].append(idx[p * k:(p + 1) * k])
         out[0].append(idx[parts * k:])
     return [torch.cat(o).sort().values if o else torch.zeros(0, dtype=torch.long) for o in out]
@@ -128,7 +133,6 @@ def synthetic_faces(n_per_class:int=20, # images of each class in each of train,
 _TAR_MODES = {'.tar.gz': 'w:gz', '.tgz': 'w:gz', '.tar.xz': 'w:xz', '.txz': 'w:xz', '.tar.bz2': 'w:bz2', '.tar': 'w'}
 
 def _encode(img:np.ndarray, ext:str) -> bytes:
-    from PIL import Image
     b = io.BytesIO()
     Image.fromarray(img, 'L').save(b, format={'png': 'PNG', 'jpg': 'JPEG', 'jpeg': 'JPEG', 'bmp': 'BMP'}[ext], **({'quality': 95} if ext in ('jpg', 'jpeg') else {}))
     return b.getvalue()
@@ -178,325 +182,7 @@ def write_faces(data:FaceData, # the faces to write
     else: raise ConfigError(f"unknown format {fmt!r}; expected 'folder', 'zip', 'tar' or 'csv'")
     return path
 
-# %% ../nbs/01_data.ipynb #268f2fe6
-_HIDDEN = {'__macosx', 'thumbs.db', 'desktop.ini', '$recycle.bin', 'system volume information'}
-_TAR_SUFFIXES = ('.tar', '.tar.gz', '.tgz', '.tar.xz', '.txz', '.tar.bz2', '.tbz2', '.tbz')
-MAX_IMAGE_BYTES = 64 << 20 # the most one image file (or archive member) may hold, uncompressed
-MAX_CSV_BYTES = 2 << 30    # the most a CSV of faces may hold (FER-2013's is 287 MB)
-
-def _limit(rel:str) -> int:
-    "The most bytes `rel` may hold: a CSV's limit, an image's, or 0 for a file the reader never needs."
-    n = rel.lower()
-    return MAX_CSV_BYTES if n.endswith('.csv') else MAX_IMAGE_BYTES if n.endswith(IMAGE_EXTS) or '.' not in n.rsplit('/', 1)[-1] else 0
-
-def _too_big(size:int, rel:str) -> str:
-    "Why file `rel` of `size` bytes is not read."
-    if not _limit(rel): return 'not an image (not an image file name); not read'
-    what = 'a CSV' if rel.lower().endswith('.csv') else 'one image'
-    return f'{size:,} bytes uncompressed, more than the {_limit(rel) >> 20:,} MB allowed for {what}; not read'
-
-def _hidden(rel:str) -> bool: return any(p.startswith('.') or p.lower() in _HIDDEN for p in rel.split('/'))
-def _norm(name:str) -> str: return '/'.join(p for p in str(name).replace('\\', '/').split('/') if p not in ('', '.'))
-def _one_line(e) -> str: return ' '.join(str(e).split())
-
-def _walk(root:Path):
-    "Sorted relative paths of the files and folders under `root`, hidden ones left out."
-    files, dirs = [], set()
-    for dp, dns, fns in os.walk(root):
-        rel = _norm(Path(dp).relative_to(root).as_posix())
-        dns[:] = sorted(d for d in dns if not _hidden(d))
-        dirs.update(_norm(f'{rel}/{d}') for d in dns)
-        files += [_norm(f'{rel}/{f}') for f in sorted(fns) if not _hidden(f)]
-    return sorted(files), dirs
-
-class _Tree:
-    "The files and folders of a folder, zip or tar archive (relative posix paths), and how to read each file."
-    def __init__(self, path:Path):
-        self.path, self.prefix, self._zip, self._bytes, self._names, self._sizes = path, '', None, {}, {}, {}
-        try:
-            if path.is_dir(): self.kind = 'folder'; files, dirs = _walk(path)
-            elif self._is_zip(): self.kind = 'zip'; files, dirs = self._list_zip()
-            elif self._is_tar(): self.kind = 'tar'; files, dirs = self._list_tar()
-            else: raise DataError(f'{path}: not a folder, a .zip or .tar archive, or a .csv file of faces')
-        except (DataError, PermissionError): raise
-        except Exception as e: raise DataError(f'{path}: corrupt or truncated {self._kind_guess()} archive ({_one_line(e)})') from None
-        dirs = set(dirs) | {f.rsplit('/', 1)[0] for f in files if '/' in f}
-        for d in list(dirs):
-            while '/' in d: d = d.rsplit('/', 1)[0]; dirs.add(d)
-        self.files, self.dirs = files, dirs
-
-    def _kind_guess(self): return 'zip' if self.path.name.lower().endswith('.zip') else 'tar'
-    def _is_zip(self):
-        return self.path.name.lower().endswith('.zip') or (not self.path.name.lower().endswith(_TAR_SUFFIXES) and zipfile.is_zipfile(self.path))
-    def _is_tar(self):
-        if self.path.name.lower().endswith(_TAR_SUFFIXES): return True
-        try: return tarfile.is_tarfile(self.path)
-        except Exception: return False
-
-    def _list_zip(self):
-        self._zip = zipfile.ZipFile(self.path)
-        files, dirs = [], set()
-        for info in self._zip.infolist():
-            n = _norm(info.filename)
-            if not n or _hidden(n): continue
-            if info.is_dir(): dirs.add(n)
-            else: files.append(n); self._names[n] = info.filename; self._sizes[n] = info.file_size
-        return sorted(files), dirs
-
-    def _list_tar(self):
-        files, dirs = [], set()
-        with tarfile.open(self.path) as t:
-            for m in t:  # one sequential pass: reading each member right after its header never seeks back
-                n = _norm(m.name)
-                if not n or _hidden(n): continue
-                if m.isdir(): dirs.add(n)
-                elif m.isfile():   # only images and CSVs within their limit are read; the rest is skipped unread
-                    files.append(n); self._sizes[n] = m.size
-                    if m.size <= _limit(n): self._bytes[n] = t.extractfile(m).read()
-        return sorted(files), dirs
-
-    def where(self, rel:str='') -> str:
-        "How to name `rel` in a message: a path for folders, `archive:member` for archives."
-        full = (self.prefix + rel).rstrip('/')
-        if self.kind == 'folder': return str(self.path/full) if full else str(self.path)
-        return f'{self.path}:{full}' if full else str(self.path)
-
-    def read(self, rel:str) -> bytes:
-        "The bytes of file `rel`; `DataError` for a file too large for what it is, or not a regular file."
-        full = self.prefix + rel
-        if self.kind == 'folder':
-            p = check_regular_file(self.path/full)   # a FIFO named x.jpg would block forever
-            size = p.stat().st_size
-        else: size = self._sizes[full]
-        if size > _limit(rel): raise DataError(f'{self.where(rel)}: {_too_big(size, rel)}')
-        if self.kind == 'folder': return p.read_bytes()
-        if self.kind == 'zip':   # the size in a zip's directory is a claim: never decompress past the limit
-            with self._zip.open(self._names[full]) as f: b = f.read(_limit(rel) + 1)
-            if len(b) > _limit(rel): raise DataError(f'{self.where(rel)}: {_too_big(len(b), rel)}')
-            return b
-        return self._bytes[full]
-
-    def strip_top(self):
-        "Look through single top-level folders that are neither a split nor a class folder."
-        while self.files:
-            tops = {f.split('/', 1)[0] for f in self.files}
-            if len(tops) != 1 or any('/' not in f for f in self.files): return
-            top = tops.pop()
-            rest = [f.split('/', 1)[1] for f in self.files]
-            if top.lower() in SPLIT_FOLDERS or not any('/' in f for f in rest): return
-            self.files, self.prefix = rest, self.prefix + top + '/'
-            self.dirs = {d.split('/', 1)[1] for d in self.dirs if d.startswith(top + '/')}
-
-    def close(self):
-        if self._zip is not None: self._zip.close()
-        self._bytes = {}
-
-# %% ../nbs/01_data.ipynb #5e82570c
-def _decode(b:bytes, size:int):
-    "Decode image bytes to a `size` x `size` uint8 grayscale array; also return the original mode and 'WxH'."
-    from PIL import Image, ImageOps
-    with Image.open(io.BytesIO(b)) as im:
-        mode, (w, h) = im.mode, im.size
-        if im.format == 'JPEG' and min(w, h) >= 2 * size: im.draft('L', (size, size))
-        im.load()
-        if 'exif' in im.info: im = ImageOps.exif_transpose(im)
-        im = to_8bit(im)   # 16-bit, int and float samples scaled by their range, never clipped
-        if im.mode != 'L': im = im.convert('L')
-        if im.size != (size, size): im = im.resize((size, size), Image.Resampling.BILINEAR)
-        return np.asarray(im, dtype=np.uint8), mode, f'{w}x{h}'
-
-def _image_problem(e:Exception) -> str:
-    from PIL import UnidentifiedImageError
-    if isinstance(e, UnidentifiedImageError): return 'not an image (Pillow cannot identify it)'
-    msg = _one_line(e)
-    if 'truncated' in msg.lower() or isinstance(e, EOFError): return f'truncated image ({msg})'
-    return f'corrupt image ({type(e).__name__}: {msg})'
-
-# %% ../nbs/01_data.ipynb #6c572686
-class _Bad:
-    "Collects skippable problems: raises at the first one unless lenient, else counts them."
-    def __init__(self, lenient:bool): self.lenient, self.n, self.items = lenient, 0, []
-    def __call__(self, where:str, problem:str, n:int=1): self.add(f'{where}: {problem}', n)
-    def add(self, msg:str, n:int=1):
-        "Record a problem whose message `msg` already names the file."
-        if not self.lenient: raise DataError(f'{msg} (lenient=True or --lenient skips bad files)')
-        self.n += n
-        if len(self.items) < 100: self.items.append(msg)
-
-def _is_image_name(f:str) -> bool: return f.lower().endswith(IMAGE_EXTS)
-
-def _prefix_split(rel:str):
-    base = rel.rsplit('/', 1)[-1]
-    return next((s for p, s in FER_PREFIXES.items() if base.startswith(p)), None)
-
-_LAYOUT_HINT = 'expected <class>/<image> or train/<class>/<image> (+ test/<class>/<image>)'
-
-def _plan(tree:_Tree, bad:_Bad):
-    "Decide classes and splits from the layout: returns items [(rel, label, split)], classes, layout info."
-    files, where = tree.files, tree.where
-    tops = {f.split('/', 1)[0] for f in files if '/' in f} | {d.split('/', 1)[0] for d in tree.dirs}
-    splitdirs = {t for t in tops if t.lower() in SPLIT_FOLDERS}
-    depth = 2 if splitdirs else 1     # how deep class folders sit
-    if splitdirs and not any(SPLIT_FOLDERS[t.lower()] == 0 for t in splitdirs):
-        raise DataError(f"{where()}: wrong layout: no train/ folder (found {', '.join(sorted(t + '/' for t in tops))}); {_LAYOUT_HINT}")
-    classdirs = {d: 0 for d in tree.dirs if d.count('/') == depth - 1 and (depth == 1 or d.split('/')[0] in splitdirs)}
-    loose, extra, ignored = [], defaultdict(list), []
-    for f in files:
-        parts = f.split('/')
-        if len(parts) <= depth: (loose if _is_image_name(f) else ignored).append(f)
-        elif depth == 2 and parts[0] not in splitdirs: extra[parts[0]].append(f)
-        else: classdirs['/'.join(parts[:depth])] = classdirs.get('/'.join(parts[:depth]), 0) + 1
-    if not any(classdirs.values()):
-        what = 'images directly in it and no class folders' if loose else 'no class folders with images'
-        raise DataError(f'{where()}: wrong layout: {what}; {_LAYOUT_HINT}')
-    for t, fs in sorted(extra.items()): bad(where(t), f"unexpected folder beside {', '.join(sorted(s + '/' for s in splitdirs))}", len(fs))
-    for f in loose: bad(where(f), 'image outside any class folder')
-    for s in sorted(splitdirs):
-        if not any(d.startswith(s + '/') and n for d, n in classdirs.items()): bad(where(s), 'empty split folder')
-    for d, n in sorted(classdirs.items()):
-        if n == 0: bad(where(d), 'empty class folder')
-    is_train = lambda d: depth == 1 or SPLIT_FOLDERS[d.split('/')[0].lower()] == 0
-    classes = sorted({d.split('/')[-1] for d, n in classdirs.items() if n and is_train(d)})
-    if len(classes) < 2:
-        raise DataError(f"{where()}: wrong layout: {len(classes)} class folder{'s' if len(classes) != 1 else ''} "
-                        f"({', '.join(classes) or 'none'}) in {'train/' if depth == 2 else 'the top folder'}; need at least two; {_LAYOUT_HINT}")
-    for d, n in sorted(classdirs.items()):
-        if n and d.split('/')[-1] not in classes:
-            bad(where(d), f"class folder '{d.split('/')[-1]}' is not in train/ (train classes: {', '.join(classes)})", n)
-    cid = {c: i for i, c in enumerate(classes)}
-    items, how = [], Counter()
-    for f in files:
-        parts = f.split('/')
-        if len(parts) <= depth or (depth == 2 and parts[0] not in splitdirs) or parts[depth - 1] not in cid: continue
-        s = _prefix_split(f)
-        how['prefix' if s is not None else 'folder'] += 1
-        if s is None: s = SPLIT_FOLDERS[parts[0].lower()] if depth == 2 else 0
-        items.append((f, cid[parts[depth - 1]], s))
-    npre = how['prefix']
-    split_from = ('file-name prefixes' if npre and npre == len(items) else 'file-name prefixes and folders' if npre
-                  else 'split folders' if depth == 2 else 'none')
-    layout = 'classes' if depth == 1 else 'kaggle' if npre and npre == len(items) else 'splits'
-    info = dict(layout=layout, split_from=split_from, ignored=len(ignored), ignored_files=ignored[:20])
-    return items, classes, info
-
-# %% ../nbs/01_data.ipynb #31984353
-def _read_images(tree:_Tree, size:int, bad:_Bad) -> dict:
-    items, classes, info = _plan(tree, bad)
-    images = np.empty((len(items), size, size), np.uint8)
-    keep, sizes, modes = np.zeros(len(items), bool), Counter(), Counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        for j, (rel, _, _) in enumerate(items):
-            try: b = tree.read(rel)
-            except DataError as e: bad.add(str(e)); continue
-            except Exception as e: bad(tree.where(rel), f'cannot read ({_one_line(e)})'); continue
-            try: images[j], mode, wh = _decode(b, size)
-            except Exception as e: bad(tree.where(rel), _image_problem(e)); continue
-            keep[j] = True; sizes[wh] += 1; modes[mode] += 1
-    items = [it for it, k in zip(items, keep) if k]
-    return dict(images=torch.from_numpy(images[keep]), labels=torch.tensor([l for _, l, _ in items], dtype=torch.long),
-                split=torch.tensor([s for _, _, s in items], dtype=torch.int8), names=[r for r, _, _ in items],
-                classes=classes, meta=dict(format=tree.kind, **info, sizes=dict(sizes), modes=dict(modes)))
-
-# %% ../nbs/01_data.ipynb #37699dba
-def _read_csv(b:bytes, where:str, name:str, size:int, bad:_Bad) -> dict:
-    rows = csv.reader(io.StringIO(b.decode('utf-8-sig', errors='replace')))
-    try: header = [h.strip().lower() for h in next(rows)]
-    except StopIteration: raise DataError(f'{where}: empty CSV file') from None
-    except csv.Error as e: raise DataError(f'{where}: not a readable CSV file ({_one_line(e)})') from None
-    if 'emotion' not in header or 'pixels' not in header:
-        raise DataError(f"{where}: not a FER-2013 CSV: expected the columns emotion,pixels,Usage, found {','.join(header)[:80]!r}")
-    ie, ip, iu = header.index('emotion'), header.index('pixels'), header.index('usage') if 'usage' in header else None
-    to_label = [FER2013_CLASSES.index(c) for c in CSV_CLASSES]
-    imgs, labels, splits, names, npix, i = [], [], [], [], None, -1
-    while True:
-        try: row = next(rows)
-        except StopIteration: break
-        except csv.Error as e: i += 1; bad(f'{where}: row {i} (line {rows.line_num})', f'unreadable row ({_one_line(e)})'); continue
-        if not any(c.strip() for c in row): continue
-        i += 1
-        try:
-            if len(row) != len(header): raise ValueError(f'{len(row)} fields, the header has {len(header)}')
-            try: e = int(row[ie])
-            except ValueError: raise ValueError(f'emotion {row[ie][:20]!r} is not an integer') from None
-            if not 0 <= e < len(CSV_CLASSES): raise ValueError(f'emotion {e} is not in 0..6')
-            toks = row[ip].split(); n = len(toks); side = math.isqrt(n)
-            if n == 0 or side * side != n: raise ValueError(f'{n} pixel values do not make a square image')
-            if npix is not None and n != npix: raise ValueError(f'{n} pixel values where the rows before have {npix}')
-            try: px = np.array(toks, dtype=np.int64)
-            except ValueError: raise ValueError('a pixel value is not an integer') from None
-            if px.min() < 0 or px.max() > 255: raise ValueError('pixel values outside 0..255')
-            s = 0 if iu is None else USAGES.get(row[iu].strip().lower())
-            if s is None: raise ValueError(f"unknown Usage {row[iu][:20]!r} (expected Training, PublicTest or PrivateTest)")
-        except ValueError as err: bad(f'{where}: row {i} (line {rows.line_num})', str(err)); continue
-        npix, img = n, px.astype(np.uint8).reshape(side, side)
-        if side != size:
-            from PIL import Image
-            img = np.asarray(Image.fromarray(img, 'L').resize((size, size), Image.Resampling.BILINEAR))
-        imgs.append(img); labels.append(to_label[e]); splits.append(s); names.append(f'{name}:row={i}')
-    side = math.isqrt(npix or 0)
-    return dict(images=torch.from_numpy(np.stack(imgs)) if imgs else torch.zeros(0, size, size, dtype=torch.uint8),
-                labels=torch.tensor(labels, dtype=torch.long), split=torch.tensor(splits, dtype=torch.int8), names=names,
-                classes=list(FER2013_CLASSES),
-                meta=dict(format='csv', layout='csv', split_from='Usage column' if iu is not None else 'none',
-                          sizes={f'{side}x{side}': len(imgs)} if imgs else {}, modes={'L': len(imgs)} if imgs else {}))
-
-# %% ../nbs/01_data.ipynb #4f561500
-_CACHE_FORMAT, _CACHE_VERSION = 'fer_nbdev.faces', 2  # 2: 16-bit images scaled, not clipped
-
-def _hash_file(h, path:Path):
-    "Feed a regular file's size and bytes to `h` in chunks (bounded memory); only a marker for anything else."
-    try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode): h.update(f'<not a regular file {st.st_mode:o}>'.encode()); return
-        h.update(f'{st.st_size}\0'.encode())
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    except OSError: h.update(b'<unreadable>')
-
-def _content_hash(path:Path) -> str:
-    "sha256 of a file's bytes, or of a folder's (non-hidden) relative paths and file bytes."
-    h = hashlib.sha256()
-    if path.is_dir():
-        files, dirs = _walk(path)
-        h.update(('\n'.join(sorted(dirs)) + '\0').encode())
-        for rel in files: h.update(f'{rel}\0'.encode()); _hash_file(h, path/rel)
-    else: _hash_file(h, path)
-    return h.hexdigest()
-
-def _cache_read(f:Path, key:str, size:int):
-    "The cached dict at `f` if it is complete and was made for `key`, else None."
-    try:
-        d = torch.load(f, map_location='cpu', weights_only=True)
-        n = len(d['images'])
-        ok = (d['format'] == _CACHE_FORMAT and d['version'] == _CACHE_VERSION and d['key'] == key and
-              d['images'].dtype == torch.uint8 and tuple(d['images'].shape[1:]) == (size, size) and
-              len(d['labels']) == len(d['split']) == len(d['names']) == n and isinstance(d['meta'], dict))
-        return d if ok else None
-    except Exception: return None
-
 # %% ../nbs/01_data.ipynb #11ded51f
-def _read_source(path:Path, size:int, lenient:bool) -> dict:
-    bad = _Bad(lenient)
-    if path.is_file() and path.name.lower().endswith('.csv'):
-        if path.stat().st_size > MAX_CSV_BYTES: raise DataError(f'{path}: {_too_big(path.stat().st_size, path.name)}')
-        raw = _read_csv(path.read_bytes(), str(path), path.name, size, bad)
-    else:
-        tree = _Tree(path)
-        try:
-            csvs = [f for f in tree.files if f.lower().endswith('.csv')]
-            if len(csvs) == 1 and not any(_is_image_name(f) for f in tree.files):
-                raw = _read_csv(tree.read(csvs[0]), tree.where(csvs[0]), csvs[0].rsplit('/', 1)[-1], size, bad)
-                raw['meta']['format'] = f"csv in {tree.kind}"
-            else:
-                tree.strip_top()
-                raw = _read_images(tree, size, bad)
-                raw['meta']['top_folder'] = tree.prefix.rstrip('/') or None
-        finally: tree.close()
-    if len(raw['labels']) == 0: raise DataError(f'{path}: no readable images' + (f' ({bad.n} bad entries skipped)' if bad.n else ''))
-    raw['meta'].update(skipped=bad.n, skipped_files=bad.items, size=size)
-    return raw
-
 def _dup_groups(images:torch.Tensor) -> list:
     "Groups (index lists, 2 or more) of byte-identical images."
     groups = defaultdict(list)
@@ -518,24 +204,12 @@ def load_faces(path, # Kaggle folder, .zip/.tar(.gz/.xz) archive, challenge .csv
               ) -> FaceData:
     "Read labelled faces from any supported form into a `FaceData`, decoding once and caching by content."
     t0 = time.perf_counter()
-    if path is None: raise DataError('no dataset given and FER-2013 not found: pass a path or set $FER2013')
+    if path is None: raise DataError('no dataset given (path is None); resolve_data(None) finds FER-2013')
     path = Path(path).expanduser()
     check_regular_file(path, folder=True)   # /dev/zero or a FIFO would hang the hash and the reader
     if not isinstance(size, int) or not 8 <= size <= 1024: raise ConfigError(f'size={size!r} must be an integer in 8..1024')
     if not 0 < val_frac < 0.5: raise ConfigError(f'val_frac={val_frac!r} must be in (0, 0.5)')
-    raw, status, cfile = None, 'off', None
-    if cache:
-        digest = _content_hash(path)
-        key = hashlib.sha256(f'{_CACHE_FORMAT} v{_CACHE_VERSION} {digest} size={size} lenient={bool(lenient)}'.encode()).hexdigest()
-        cfile = (cache_dir()/'data' if cache is True else Path(cache))/f'faces-{key[:32]}.pt'
-        raw = _cache_read(cfile, key, size) if cfile.exists() else None
-        status = 'hit' if raw is not None else ('rebuilt' if cfile.exists() else 'miss')
-    if raw is None:
-        raw = _read_source(path, size, lenient)
-        if cache:
-            raw['meta']['content_sha256'] = digest
-            try: save_torch(dict(raw, format=_CACHE_FORMAT, version=_CACHE_VERSION, key=key), cfile)
-            except OSError as e: warnings.warn(f'fer_nbdev: cannot write the cache {cfile} ({_one_line(e)})')
+    raw, status, cfile = read_faces(path, size, lenient, cache)
     data = FaceData(raw['images'], raw['labels'], raw['split'], list(raw['names']), list(raw['classes']), str(path), dict(raw['meta']))
     missing = [s for s in (1, 2) if not (data.split == s).any()]
     tr = (data.split == 0).nonzero().flatten()
@@ -551,6 +225,18 @@ def load_faces(path, # Kaggle folder, .zip/.tar(.gz/.xz) archive, challenge .csv
         data.meta['dropped_leaks'] = len(drop)
     data.meta.update(cache=status, cache_file=str(cfile) if cfile else None, seconds=round(time.perf_counter() - t0, 3))
     return data
+
+# %% ../nbs/01_data.ipynb #de3391c2
+def resolve_data(data=None, # a dataset path (folder, archive or CSV); None finds FER-2013
+                ) -> Path:
+    "The dataset to read: `data`, checked, or FER-2013 ($FER2013, else shared/data/ or data/ here or in a folder above)."
+    if data is None or str(data) == '':
+        found = find_fer2013()
+        if found is None:
+            raise DataError(f"no dataset given and FER-2013 not found: $FER2013 is not set and there is no "
+                            f"shared/data/fer2013.tar.xz or data/fer2013.tar.xz in {Path.cwd()} or a folder above it")
+        data = found
+    return check_regular_file(Path(data).expanduser(), folder=True)
 
 # %% ../nbs/01_data.ipynb #13b6c610
 def _pixel_std(images:torch.Tensor, chunk:int=8192) -> torch.Tensor:
@@ -604,6 +290,7 @@ def _table(rows:list) -> str:
 def _counted(d:dict) -> str: return ', '.join(f'{k} ({v:,})' for k, v in sorted(d.items(), key=lambda kv: -kv[1])) or 'none'
 
 def format_inspection(rep:dict, # a report from inspect_faces
+                      drop_hint:str='load_faces(..., drop_leaks=True)', # how the reader drops leaking train images
                      ) -> str:
     "A readable text version of an `inspect_faces` report."
     dup, leak, blank = rep['duplicates'], rep['leakage'], rep['blank']
@@ -626,7 +313,7 @@ def format_inspection(rep:dict, # a report from inspect_faces
               f"cross-split leakage: {leak['groups']:,} duplicate groups span two or more splits "
               f"(train-val {leak['train-val']:,}, train-test {leak['train-test']:,}, val-test {leak['val-test']:,}); "
               f"{leak['train_vs_heldout_groups']:,} link train to val/test, holding {leak['train_images']:,} train images"
-              + (' (drop them with --drop_leaks)' if leak['train_images'] else ''),
+              + (f' (drop them with {drop_hint})' if leak['train_images'] else ''),
               f"near-blank images (pixel std < {blank['threshold']:g}): {blank['count']:,}"
               + (f" e.g. {', '.join(blank['names'][:3])}" if blank['count'] else '')]
     return '\n'.join(lines)
@@ -640,8 +327,8 @@ def fer_inspect(path:str, # FER-2013 archive, folder or CSV, or any folder of la
                 no_cache:bool=False, # decode without reading or writing the cache
                ):
     "Report counts per split and class, image sizes and modes, exact duplicates, cross-split leakage and near-blank images."
-    with cli_errors('fer_inspect'):
+    with cli_errors('fer_inspect', hints={BadEntryError: 'pass --lenient to skip bad files'}):
         data = load_faces(path, size=size, lenient=lenient, cache=not no_cache, drop_leaks=drop_leaks)
         rep = inspect_faces(data)
-        print(format_inspection(rep))
+        print(format_inspection(rep, drop_hint='--drop_leaks'))
         if json: save_json(rep, json)

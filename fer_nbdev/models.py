@@ -6,7 +6,8 @@
 from __future__ import annotations
 import fnmatch, difflib, inspect
 from pathlib import Path
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn, torch.nn.functional as F, timm
+from timm.models import get_pretrained_cfg
 from fastcore.script import call_parse
 from .core import ConfigError, cli_errors
 
@@ -33,7 +34,6 @@ def list_models(pattern:str='*', # shell-style filter; 'timm/<pattern>' lists ti
                ) -> list[str]:
     "Names of the registered models matching `pattern`, sorted."
     if pattern.startswith('timm/'):
-        import timm
         return ['timm/' + n for n in timm.list_models(pattern[5:])]
     return sorted(fnmatch.filter(_MODELS, pattern))
 
@@ -54,10 +54,8 @@ def _last_conv(model:nn.Module) -> str|None:
 def _unknown_model(name:str) -> str:
     "The message for an unknown model name, with the closest matches."
     if name.startswith('timm/'):
-        import timm
         close = ['timm/' + n for n in difflib.get_close_matches(name[5:], timm.list_models(), n=3, cutoff=0.6)]
     else:
-        import timm
         close = difflib.get_close_matches(name, list_models(), n=3, cutoff=0.5)
         if timm.is_model(name): close.insert(0, 'timm/' + name)
     hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(list_models())} and timm/<any timm model>"
@@ -87,7 +85,6 @@ def create_model(name:str, # a registered name (see `list_models`) or 'timm/<any
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ConfigError(f"num_classes must be a positive integer, not {num_classes!r}")
     if name.startswith('timm/'):
-        import timm
         if not timm.is_model(name[5:]): raise ConfigError(_unknown_model(name))
         fn, extra = _timm_model, dict(timm_name=name[5:])
     else: fn, extra = model_builder(name), {}
@@ -126,7 +123,6 @@ def seed_vgg19_bn(num_classes:int=7, pretrained:bool|str=False,
                   pretrained_cfg_overlay:dict=None, # passed to timm (e.g. `dict(file=...)`)
                  ) -> nn.Module:
     "The seed notebook's model: timm vgg19_bn with a Dropout-512-ReLU-Dropout head; 3x48x48 input scaled x/255."
-    import timm
     model = timm.create_model('vgg19_bn', **_timm_pretrained(pretrained, pretrained_cfg_overlay))
     model.head.fc = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(model.head.fc.in_features, 512), nn.ReLU(),
                                   nn.Dropout(drop_rate), nn.Linear(512, num_classes))
@@ -151,8 +147,6 @@ def _timm_model(timm_name:str, num_classes:int=7, pretrained:bool|str=False,
                 **kwargs, # anything else timm's model takes
                ) -> nn.Module:
     "Any timm model, adapted: classifier, input channels, input size and normalisation."
-    import timm
-    from timm.models import get_pretrained_cfg
     size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
     pcfg = get_pretrained_cfg(timm_name)
     if pcfg is not None and pcfg.fixed_input_size: kwargs['img_size'] = size
