@@ -37,7 +37,7 @@ def _printable(msg:str) -> str:
 
 @contextlib.contextmanager
 def cli_errors(prog:str=None, # name shown before the message; defaults to the running script's name
-               hints:dict=None, # {FerError subclass: what the script's user can do}, added to such a message in brackets
+               hints:dict=None, # {FerError subclass: what the script's user can do (text, or a function of the error)}, added in brackets
               ):
     "Turn user errors into one line on stderr and a non-zero exit (2 bad input, 130 interrupted, 1 bug)."
     prog = prog or Path(sys.argv[0]).name or 'fer_nbdev'
@@ -47,6 +47,7 @@ def cli_errors(prog:str=None, # name shown before the message; defaults to the r
     except (FerError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
         msg = str(e)
         hint = next((h for cls, h in (hints or {}).items() if isinstance(e, cls)), None)
+        if callable(hint): hint = hint(e)
         if hint: msg = f"{msg} ({hint})"
         if isinstance(e, OSError) and e.filename is not None: msg = f"{e.filename}: {e.strerror or e}"
         print(f"{prog}: error: {_printable(msg)}", file=sys.stderr); raise SystemExit(2)
