@@ -328,7 +328,7 @@ def models_table(pattern:str='*', # shell-style filter, as for `list_models`
         rows.append(dict(name=name, params=count_params(m), input_size=m.fer_cfg['input_size'], description=desc))
     if not pattern.startswith('timm/') and fnmatch.fnmatch('timm/x', pattern):
         rows.append(dict(name='timm/<name>', params=None, input_size=(3, 48, 48),
-                         description="any timm model, adapted (in_chans, img_size, num_classes); `fer_models --pattern 'timm/*'`"))
+                         description="any timm model, adapted (in_chans, img_size, num_classes); the pattern 'timm/*' lists them"))
     return rows
 
 @call_parse
