@@ -35,9 +35,13 @@ def _printable(msg:str) -> str:
     "`msg` on one line: newlines, tabs and other control characters escaped as Python writes them (`\\n`)."
     return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in str(msg))
 
+# Until every script that reads a dataset passes its own `hints`, a bad entry gets the hint the dataset scripts' flag gives
+# (fer_train, fer_inspect and fer_eval have --lenient); a script that passes `hints` says exactly what applies to it.
+_DEFAULT_HINTS = {BadEntryError: 'pass --lenient to skip bad files'}
+
 @contextlib.contextmanager
 def cli_errors(prog:str=None, # name shown before the message; defaults to the running script's name
-               hints:dict=None, # {FerError subclass: what the script's user can do (text, or a function of the error)}, added in brackets
+               hints:dict=None, # {FerError subclass: what the script's user can do (text, or a function of the error)}, added in brackets; None: `_DEFAULT_HINTS`
               ):
     "Turn user errors into one line on stderr and a non-zero exit (2 bad input, 130 interrupted, 1 bug)."
     prog = prog or Path(sys.argv[0]).name or 'fer_nbdev'
@@ -46,7 +50,7 @@ def cli_errors(prog:str=None, # name shown before the message; defaults to the r
         print(f"{prog}: interrupted", file=sys.stderr); raise SystemExit(130)
     except (FerError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
         msg = str(e)
-        hint = next((h for cls, h in (hints or {}).items() if isinstance(e, cls)), None)
+        hint = next((h for cls, h in (_DEFAULT_HINTS if hints is None else hints).items() if isinstance(e, cls)), None)
         if callable(hint): hint = hint(e)
         if hint: msg = f"{msg} ({hint})"
         if isinstance(e, OSError) and e.filename is not None: msg = f"{e.filename}: {e.strerror or e}"
