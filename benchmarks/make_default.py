@@ -16,7 +16,8 @@ import torch
 from fer_nbdev.core import cli_errors, atomic_write
 from fer_nbdev.data import load_faces
 from fer_nbdev.eval import evaluate
-from fer_nbdev.models import export_weights, load_weights, count_params, models_table
+from fer_nbdev.models import count_params, models_table
+from fer_nbdev.checkpoint import export_weights, load_weights
 from fer_nbdev.viz import calibrate_checkpoint, load_history
 
 ROOT = Path(__file__).resolve().parents[1]

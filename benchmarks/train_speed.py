@@ -28,7 +28,7 @@ def _accuracy(best_pt, data, tta, device) -> dict:
         res = evaluate(best_pt, data=data, splits=('val', 'test', 'combined'), tta=tta, device=device)
         return {s: res['splits'][s]['accuracy'] for s in ('val', 'test', 'combined')}
     except ImportError:
-        from fer_nbdev.models import load_checkpoint
+        from fer_nbdev.checkpoint import load_checkpoint
         from fer_nbdev.augment import predict_proba
         model, _ = load_checkpoint(best_pt)
         out = {}
@@ -40,13 +40,13 @@ def _accuracy(best_pt, data, tta, device) -> dict:
 def run(recipes=('seed', 'fast', 'best'), data=None, out=None, device=None, epochs_scale=1.0, seed_epochs=2, limit=0,
         val_limit=0, tta='none', overrides=None, quiet=False) -> list[dict]:
     "Train and evaluate each recipe; returns one row per recipe."
-    from fer_nbdev.core import find_fer2013, default_device, ConfigError
-    from fer_nbdev.data import load_faces
-    from fer_nbdev.train import get_config, train, RECIPES
+    from fer_nbdev.core import default_device, ConfigError
+    from fer_nbdev.data import load_faces, resolve_data
+    from fer_nbdev.config import get_config, RECIPES
+    from fer_nbdev.train import train
     bad = [r for r in recipes if r not in RECIPES]
     if bad: raise ConfigError(f"unknown recipe(s) {', '.join(bad)}; choose from {', '.join(RECIPES)}")
-    path = find_fer2013(data)
-    if path is None: raise ConfigError("FER-2013 not found: pass --data PATH")
+    path = resolve_data(data)
     out = Path(out or f"runs/bench-{datetime.datetime.now():%Y%m%d-%H%M%S}")
     dev = str(default_device(device))
     t0 = time.perf_counter()
@@ -121,7 +121,7 @@ def main(argv=None):
     p.add_argument('--quiet', action='store_true', help='no progress bars or per-epoch lines')
     a = p.parse_args(argv)
     from fer_nbdev.core import cli_errors
-    from fer_nbdev.train import parse_overrides
+    from fer_nbdev.config import parse_overrides
     with cli_errors('train_speed'):
         run([r.strip() for r in a.recipes.split(',') if r.strip()], a.data, a.out, a.device, a.epochs_scale, a.seed_epochs,
             a.limit, a.val_limit, a.tta, parse_overrides(a.set), a.quiet)

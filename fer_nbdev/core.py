@@ -6,11 +6,13 @@
 from __future__ import annotations
 import os, re, sys, json, stat, random, tempfile, contextlib
 from pathlib import Path
+import numpy as np, torch
+from PIL import Image
 
 # %% auto #0
-__all__ = ['FerError', 'DataError', 'CheckpointError', 'ConfigError', 'cli_errors', 'atomic_write', 'save_json', 'save_torch',
-           'remove_partial_writes', 'default_device', 'set_seed', 'cache_dir', 'find_fer2013', 'check_regular_file',
-           'to_8bit']
+__all__ = ['FerError', 'DataError', 'CheckpointError', 'BadEntryError', 'ConfigError', 'cli_errors', 'atomic_write', 'save_json',
+           'save_torch', 'remove_partial_writes', 'default_device', 'set_seed', 'cache_dir', 'find_fer2013',
+           'check_regular_file', 'to_8bit']
 
 # %% ../nbs/00_core.ipynb #d24c2e09
 class FerError(Exception):
@@ -22,6 +24,9 @@ class DataError(FerError):
 class CheckpointError(FerError):
     "A checkpoint file that is missing, truncated or not written by fer_nbdev."
 
+class BadEntryError(DataError):
+    "One bad image, archive member or CSV row: an error, unless the reader is lenient (then it is skipped and counted)."
+
 class ConfigError(FerError):
     "An unknown setting, a value of the wrong type, or an unknown recipe or model name."
 
@@ -30,8 +35,13 @@ def _printable(msg:str) -> str:
     "`msg` on one line: newlines, tabs and other control characters escaped as Python writes them (`\\n`)."
     return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in str(msg))
 
+# Until every script that reads a dataset passes its own `hints`, a bad entry gets the hint the dataset scripts' flag gives
+# (fer_train, fer_inspect and fer_eval have --lenient); a script that passes `hints` says exactly what applies to it.
+_DEFAULT_HINTS = {BadEntryError: 'pass --lenient to skip bad files'}
+
 @contextlib.contextmanager
 def cli_errors(prog:str=None, # name shown before the message; defaults to the running script's name
+               hints:dict=None, # {FerError subclass: what the script's user can do (text, or a function of the error)}, added in brackets; None: `_DEFAULT_HINTS`
               ):
     "Turn user errors into one line on stderr and a non-zero exit (2 bad input, 130 interrupted, 1 bug)."
     prog = prog or Path(sys.argv[0]).name or 'fer_nbdev'
@@ -40,6 +50,9 @@ def cli_errors(prog:str=None, # name shown before the message; defaults to the r
         print(f"{prog}: interrupted", file=sys.stderr); raise SystemExit(130)
     except (FerError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
         msg = str(e)
+        hint = next((h for cls, h in (_DEFAULT_HINTS if hints is None else hints).items() if isinstance(e, cls)), None)
+        if callable(hint): hint = hint(e)
+        if hint: msg = f"{msg} ({hint})"
         if isinstance(e, OSError) and e.filename is not None: msg = f"{e.filename}: {e.strerror or e}"
         print(f"{prog}: error: {_printable(msg)}", file=sys.stderr); raise SystemExit(2)
     except SystemExit: raise
@@ -76,7 +89,6 @@ def save_json(obj, path, **kw):
 
 def save_torch(obj, path):
     "`torch.save` `obj` to `path` atomically."
-    import torch
     with atomic_write(path, 'wb') as f: torch.save(obj, f)
 
 # %% ../nbs/00_core.ipynb #d985c3ce
@@ -97,7 +109,6 @@ def remove_partial_writes(folder, # a folder fer_nbdev writes into (a run folder
 def default_device(device:str=None, # 'cuda', 'mps', 'cpu', 'cuda:1'...; None picks the best available
                   ):
     "The torch device to use: `device` if given (`ConfigError` if unknown or absent here), else cuda, then mps, then cpu."
-    import torch
     mps = lambda: getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
     if device in (None, '', 'auto'):
         return torch.device('cuda' if torch.cuda.is_available() else 'mps' if mps() else 'cpu')
@@ -114,7 +125,6 @@ def default_device(device:str=None, # 'cuda', 'mps', 'cpu', 'cuda:1'...; None pi
 
 def set_seed(seed:int=0):
     "Seed python, numpy and torch (all devices) for reproducible runs."
-    import numpy as np, torch
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
 def cache_dir() -> Path:
@@ -156,8 +166,6 @@ def check_regular_file(path, # the file (or folder) the user named
 def to_8bit(im, # a PIL image of any mode
            ):
     "`im` as an 8-bit PIL image of mode L, RGB or RGBA, high-bit-depth samples scaled by their range (never clipped)."
-    import numpy as np
-    from PIL import Image
     if im.mode in ('L', 'RGB', 'RGBA'): return im
     if im.mode.startswith('I') or im.mode == 'F':
         a = np.asarray(im.convert('F') if im.mode == 'F' else im.convert('I'), dtype=np.float64)

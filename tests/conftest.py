@@ -1,7 +1,8 @@
 "Fixtures shared by the end-to-end tests."
 import pytest, torch
 from fer_nbdev.data import FER2013_CLASSES
-from fer_nbdev.models import create_model, save_checkpoint
+from fer_nbdev.models import create_model
+from fer_nbdev.checkpoint import save_checkpoint
 
 
 @pytest.fixture(scope='session')

@@ -36,7 +36,8 @@ def test_checkpoint_loads_in_a_fresh_process(tmp_path):
     "A checkpoint needs nothing but the file: a new interpreter rebuilds the same model, and bad files fail in one line."
     save = textwrap.dedent(f"""
         import torch
-        from fer_nbdev.models import create_model, save_checkpoint, export_weights
+        from fer_nbdev.models import create_model
+        from fer_nbdev.checkpoint import save_checkpoint, export_weights
         torch.manual_seed(0)
         m = create_model('fer_tiny', num_classes=3, drop_rate=0.2).eval()
         save_checkpoint(r'{tmp_path}/m.pt', m, ['a', 'b', 'c'], metrics=dict(acc=0.5))
@@ -48,7 +49,7 @@ def test_checkpoint_loads_in_a_fresh_process(tmp_path):
     load = textwrap.dedent(f"""
         import sys, torch
         from fer_nbdev.core import cli_errors
-        from fer_nbdev.models import load_checkpoint
+        from fer_nbdev.checkpoint import load_checkpoint
         xy = torch.load(r'{tmp_path}/xy.pt')
         for f in ('m.pt', 'm.safetensors'):
             m, ck = load_checkpoint(r'{tmp_path}/' + f)

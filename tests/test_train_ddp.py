@@ -10,9 +10,9 @@ def faces_dir(tmp_path_factory):
     return d
 
 def test_ddp_two_processes(faces_dir, tmp_path):
-    runs, digests = tmp_path/'runs', tmp_path/'digests'
+    runs = tmp_path/'runs'
     out = runs/'ddp'
-    env = dict(os.environ, FER_NBDEV_CACHE=str(tmp_path/'cache'), FER_TRAIN_DIGEST=str(digests), OMP_NUM_THREADS='1',
+    env = dict(os.environ, FER_NBDEV_CACHE=str(tmp_path/'cache'), OMP_NUM_THREADS='1',
                PYTHONUNBUFFERED='1')
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '-m', 'fer_nbdev.train',
            '--data', str(faces_dir), '--out', str(out), '--epochs', '2', '--device', 'cpu',
@@ -27,15 +27,13 @@ def test_ddp_two_processes(faces_dir, tmp_path):
     assert [h['epoch'] for h in hist] == [1, 2]
     assert len((out/'metrics.csv').read_text().splitlines()) == 3
     assert r.stdout.count('fer_train: done') == 1 and r.stdout.count('epoch   2/2') == 1, r.stdout
-    # every rank ends with bit-identical weights
-    d = sorted(digests.iterdir())
-    assert [p.name for p in d] == ['rank0.sha256', 'rank1.sha256']
-    assert d[0].read_text() == d[1].read_text()
     # the saved state is unwrapped (no 'module.' prefix) and loads as a plain model; the global batch is split in two
-    from fer_nbdev.models import load_checkpoint
+    from fer_nbdev.checkpoint import load_checkpoint
     from fer_nbdev.train import state_digest
     model, ck = load_checkpoint(out/'last.pt')
     assert not any(k.startswith('module.') for k in ck['state_dict'])
-    assert state_digest(model) == d[0].read_text().strip()
     ts = ck['train_state']
+    # every rank ends with bit-identical weights (each rank's digest, gathered when last.pt is saved), and they are the file's
+    assert len(ts['rank_digests']) == 2 and ts['rank_digests'][0] == ts['rank_digests'][1], ts['rank_digests']
+    assert state_digest(model) == ts['rank_digests'][0]
     assert ts['world_size'] == 2 and ts['steps_per_epoch'] == 3       # 70 images / 2 ranks = 35 each, 16 per step
