@@ -45,7 +45,7 @@ def main():
     args = ap.parse_args()
     import torch
     torch.set_num_threads(args.threads)
-    from fer_nbdev.models import load_checkpoint
+    from fer_nbdev.checkpoint import load_checkpoint
     from fer_nbdev.predict import predict_proba
     from fer_nbdev.explain import explain
     from fer_nbdev.recognize import default_weights

@@ -49,7 +49,8 @@ def photo_640():
 
 def make_checkpoints(args, tmp:Path) -> list[tuple[str, Path]]:
     "(label, checkpoint path): the given checkpoint, or untrained fer_vgg and fer_tiny saved with save_checkpoint."
-    from fer_nbdev.models import create_model, save_checkpoint
+    from fer_nbdev.models import create_model
+    from fer_nbdev.checkpoint import save_checkpoint
     from fer_nbdev.data import FER2013_CLASSES
     if args.checkpoint: return [(Path(args.checkpoint).name, Path(args.checkpoint))]
     if not args.untrained:
@@ -64,7 +65,7 @@ def make_checkpoints(args, tmp:Path) -> list[tuple[str, Path]]:
 def bench_torch(ckpt:Path, repeats:int, tta:str='none') -> dict:
     "Faces per second of `predict_proba` (preprocessing, the model's temperature, `tta` views) at batch 1 and 64."
     import torch
-    from fer_nbdev.models import load_checkpoint
+    from fer_nbdev.checkpoint import load_checkpoint
     from fer_nbdev.predict import predict_proba
     model, _ = load_checkpoint(ckpt, device='cpu')
     res = {'arch': model.fer_cfg['arch']}
@@ -75,7 +76,7 @@ def bench_torch(ckpt:Path, repeats:int, tta:str='none') -> dict:
 
 def own_tta(ckpt:Path) -> str:
     "The test-time augmentation a model's file states as its default ('none' if it states none)."
-    from fer_nbdev.models import load_checkpoint
+    from fer_nbdev.checkpoint import load_checkpoint
     return load_checkpoint(ckpt, device='cpu')[0].fer_cfg.get('tta', 'none')
 
 def bench_onnx(ckpt:Path, tmp:Path, repeats:int) -> dict:

@@ -18,7 +18,8 @@ from fer_nbdev.data import load_faces
 from fer_nbdev.eval import evaluate
 from fer_nbdev.models import count_params, models_table
 from fer_nbdev.checkpoint import export_weights, load_weights
-from fer_nbdev.viz import calibrate_checkpoint, load_history
+from fer_nbdev.calibrate import calibrate_checkpoint
+from fer_nbdev.plots import load_history
 
 ROOT = Path(__file__).resolve().parents[1]
 KEEP = ('accuracy', 'macro_f1', 'loss', 'n')
@@ -34,7 +35,7 @@ def _short(res):
 
 
 def _history(run):
-    "The run's per-epoch records (`viz.load_history`), floats rounded to 6 digits to keep the weights' header small."
+    "The run's per-epoch records (`plots.load_history`), floats rounded to 6 digits to keep the weights' header small."
     return [{k: round(v, 6) if isinstance(v, float) else v for k, v in r.items()} for r in load_history(run)]
 
 

@@ -29,7 +29,7 @@ def _accuracy(best_pt, data, tta, device) -> dict:
         return {s: res['splits'][s]['accuracy'] for s in ('val', 'test', 'combined')}
     except ImportError:
         from fer_nbdev.checkpoint import load_checkpoint
-        from fer_nbdev.augment import predict_proba
+        from fer_nbdev.predict import predict_proba
         model, _ = load_checkpoint(best_pt)
         out = {}
         for s in ('val', 'test', 'combined'):

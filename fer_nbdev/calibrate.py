@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from .core import ConfigError, DataError, save_torch
-from .models import load_checkpoint
+from .checkpoint import load_checkpoint
 from .predict import predict_splits
 from .eval import as_array, check_probs
 

@@ -60,7 +60,7 @@ class TrainConfig:
     last_every:int=1 # write last.pt after every this many epochs (1: a killed run loses at most one epoch; always after the last, and on Ctrl-C)
     save_every_min:float=10.0 # also save last.pt in the middle of an epoch every this many minutes; 0 disables
     quiet:bool=False # no progress bars and no per-epoch lines
-    figures:bool=True # draw the training history (history.png/.svg/.html, see `fer_nbdev.viz`) into the run folder at the end
+    figures:bool=True # draw the training history (history.png/.svg/.html, see `fer_nbdev.plots`) into the run folder at the end
 
 # %% ../nbs/03c_config.ipynb #02168d42
 RECIPES = {

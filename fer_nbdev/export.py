@@ -14,10 +14,11 @@ from onnxruntime.quantization import quantize_dynamic, QuantType
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from fastcore.script import call_parse
 import fer_nbdev
-from .core import ConfigError, CheckpointError, DataError, cli_errors, atomic_write, cache_dir, find_fer2013
-from .models import load_checkpoint, preprocess
+from .core import ConfigError, CheckpointError, DataError, cli_errors, atomic_write, cache_dir
+from .models import preprocess
+from .checkpoint import load_checkpoint
 from .predict import predict_proba
-from .data import FaceData, load_faces
+from .data import FaceData, load_faces, resolve_data
 
 # %% auto #0
 __all__ = ['FoldedModel', 'export_onnx', 'OnnxModel', 'compare_onnx', 'benchmark_onnx', 'onnx_report', 'report_table',
@@ -156,17 +157,14 @@ def _median_ms_per_face(fn, n:int, repeats:int) -> float:
 
 def onnx_report(checkpoint, # the checkpoint the files were exported from
                 onnx_files:list, # .onnx files (float32 and/or int8) from `export_onnx`
-                data=None, # a `FaceData`, or a path `load_faces` reads; None: `find_fer2013()`
+                data=None, # a `FaceData`, or a path `load_faces` reads; None: FER-2013 (`data.resolve_data`)
                 split:str='test', # the split to score: 'test' is FER-2013's PrivateTest
                 batch:int=64, # faces per call in the speed measurement
                 repeats:int=5, # timed calls (median) after one warm-up
                 threads:int=None, # threads for PyTorch and ONNX Runtime alike; None: torch's current setting
                ) -> list:
     "One row per model (PyTorch, then each ONNX file): accuracy on `split`, agreement with PyTorch, size and ms per face."
-    if not isinstance(data, FaceData):
-        path = find_fer2013(data)
-        if path is None: raise DataError("FER-2013 not found: pass data=PATH (--data) or set $FER2013")
-        data = load_faces(path)
+    if not isinstance(data, FaceData): data = load_faces(resolve_data(data))
     d = data.subset(split)
     if not len(d): raise DataError(f"{data.source}: no faces in the {split!r} split")
     threads = threads or torch.get_num_threads()

@@ -11,7 +11,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm.auto import tqdm
 from .core import FerError, ConfigError, default_device, set_seed
 from .models import create_model, preprocess
-from .augment import augment_batch, mixup_cutmix, predict_proba
+from .augment import augment_batch, mixup_cutmix
+from .predict import predict_proba
 from .config import TrainConfig
 
 # %% auto #0

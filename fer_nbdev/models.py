@@ -344,14 +344,3 @@ def fer_models(pattern:str='*', # shell-style filter, e.g. 'fer_*', or 'timm/res
         w = [max(len(c[i]) for c in cells + [head]) for i in range(3)]
         for c in [head, tuple('-' * len(h) for h in head)] + cells:
             print(f"{c[0]:<{w[0]}}  {c[1]:>{w[1]}}  {c[2]:<{w[2]}}  {c[3]}")
-
-# %% ../nbs/02_models.ipynb #71c078e4
-_MOVED = ('save_checkpoint', 'load_checkpoint', 'checkpoint_kwargs', 'export_weights', 'load_weights', 'unwrap_model',
-          'CKPT_FORMAT', 'CKPT_VERSION', 'WEIGHTS_FORMAT')   # compatibility only: to be removed once nothing uses it
-
-def __getattr__(name:str):
-    "PEP 562: the names in `_MOVED`, from `fer_nbdev.checkpoint`."
-    if name in _MOVED:
-        from fer_nbdev import checkpoint
-        return getattr(checkpoint, name)
-    raise AttributeError(f"module 'fer_nbdev.models' has no attribute {name!r}")

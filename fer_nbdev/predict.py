@@ -8,13 +8,14 @@ import time, contextlib
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .core import ConfigError, DataError, CheckpointError, default_device, find_fer2013
-from .data import SUBSETS, FaceData, load_faces
-from .models import preprocess, load_checkpoint
+from .core import ConfigError, DataError, CheckpointError, default_device
+from .data import SUBSETS, FaceData, load_faces, resolve_data
+from .models import preprocess
+from .checkpoint import load_checkpoint
 from .augment import as_batch
 
 # %% auto #0
-__all__ = ['TTA_MODES', 'SPLITS', 'tta_views', 'predict_proba', 'parse_splits', 'resolve_data', 'match_classes', 'predict_splits']
+__all__ = ['TTA_MODES', 'SPLITS', 'tta_views', 'predict_proba', 'parse_splits', 'dataset_for', 'match_classes', 'predict_splits']
 
 # %% ../nbs/03a_predict.ipynb #21e49750
 TTA_MODES = ('none', 'flip', 'crops')
@@ -90,16 +91,17 @@ def parse_splits(splits, # names: a sequence, or one comma-separated string like
 
 
 # %% ../nbs/03a_predict.ipynb #cfca6fa3
-def resolve_data(data, config:dict, lenient:bool=False):
+def dataset_for(data, # a `FaceData`, a dataset path, or None
+                config:dict, # the checkpoint's training config: its `data` is the fallback
+                lenient:bool=False, # skip unreadable images (counted) instead of stopping
+               ) -> FaceData:
     "The dataset to evaluate on: `data` (FaceData or path), else the checkpoint's training data (`config`), else FER-2013."
     if isinstance(data, FaceData): return data
     config = config if isinstance(config, dict) else {}
     if data is None and config.get('data'):
         data = Path(config['data'])
-        if not data.exists(): raise DataError(f"{data}: the checkpoint's training data is not here; pass the dataset with --data PATH")
-    if data is None: data = find_fer2013()
-    if data is None: raise DataError("no dataset: pass --data PATH (the FER-2013 archive or a folder), or set $FER2013")
-    return load_faces(data, lenient=lenient)          # default split settings, as `train` loads it: the same val for a folder without one
+        if not data.exists(): raise DataError(f"{data}: the checkpoint's training data is not here; give the dataset's path")
+    return load_faces(resolve_data(data), lenient=lenient)   # default split settings, as `train` loads it: the same val for a folder without one
 
 def match_classes(data, classes:list, what:str):
     "Labels of `data` re-indexed to `classes` (same names, any order); DataError if the class names differ."
@@ -136,7 +138,7 @@ def predict_splits(checkpoints, # one checkpoint path, or a list of them (an ens
     dev = default_device(device)           # a bad device is an error before anything is loaded
     models, ckpts = _load_ensemble(paths)
     classes = list(ckpts[0]['classes'])
-    data = resolve_data(data, ckpts[0].get('config'), lenient)
+    data = dataset_for(data, ckpts[0].get('config'), lenient)
     labels = match_classes(data, classes, str(paths[0]))
     codes = torch.as_tensor(data.split).long()
     masks = {s: torch.isin(codes, torch.tensor(SPLITS[s])) for s in names}

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param
 import fer_nbdev
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, default_device
-from .models import load_checkpoint
+from .checkpoint import load_checkpoint
 from .predict import predict_proba
 from .detect import CROP_MARGIN, load_image, create_detector, face_crops, crop_transform
 

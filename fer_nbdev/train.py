@@ -324,7 +324,7 @@ def _train(cfg, data, ckpt, dist, on_step, overwrite, log) -> dict:
 def _draw_history(out:Path, log:TrainLog):
     "history.png/.svg/.html in the run folder; a failure is a note, not an error."
     try:
-        from fer_nbdev.viz import write_history_figures   # figures come later in the reading order (and bring matplotlib)
+        from fer_nbdev.plots import write_history_figures   # figures come later in the reading order (and bring matplotlib)
         write_history_figures(out)
     except Exception as e: log.note(f"could not draw the training history: {e}")
 

@@ -5,7 +5,8 @@ from cli_helpers import run_script
 import torch
 
 from fer_nbdev.data import synthetic_faces, write_faces
-from fer_nbdev.models import create_model, save_checkpoint
+from fer_nbdev.models import create_model
+from fer_nbdev.checkpoint import save_checkpoint
 
 
 @pytest.fixture(scope='module')

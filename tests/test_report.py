@@ -5,7 +5,8 @@ from cli_helpers import run_script
 import torch
 
 from fer_nbdev.data import synthetic_faces, write_faces
-from fer_nbdev.models import create_model, save_checkpoint, load_checkpoint
+from fer_nbdev.models import create_model
+from fer_nbdev.checkpoint import save_checkpoint, load_checkpoint
 
 # anything that would make a browser fetch a resource from the network
 REMOTE = re.compile(r'''<(?:img|script|link|iframe|source|video|audio|embed|object|image|use)\b[^>]*?\b(?:src|href|data|xlink:href)'''
@@ -98,7 +99,7 @@ def test_report_of_checkpoint_with_model_card(work):
 
 def test_report_of_weights_with_history(work):
     "Exported weights (.safetensors, as fer_nbdev ships its default model) carrying the training history in their metadata."
-    from fer_nbdev.models import export_weights
+    from fer_nbdev.checkpoint import export_weights
     from fer_nbdev.plots import load_history
     w = work / 'weights' / 'model.safetensors'
     w.parent.mkdir(exist_ok=True)
