@@ -102,7 +102,7 @@ Recall per class on PrivateTest (no TTA):
 {rec_rows}
 
 Reproduce: `fer_eval fer_nbdev/weights/default.safetensors --data PATH/TO/fer2013 --tta none` (and `--tta flip`).
-A flagged test (`nbs/09_recognize.ipynb`, `#| data`) checks the PrivateTest figure above against the file.
+A flagged test (`nbs/18_recognize.ipynb`, `#| data`) checks the PrivateTest figure above against the file.
 Made with: `{cmd_make}`.
 
 ## Intended use and limits

@@ -13,7 +13,7 @@ def _runnable(cell) -> bool:
     return not (re.search(r'^#\|\s*eval:\s*false', cell.source, re.M) or 'nbdev_export()' in cell.source)
 
 # notebook, the fewest figures it must show as images, whether it needs FER-2013 (its `#| data` cells run here too)
-@pytest.mark.parametrize('name,min_png,needs_data', [('06_plots', 4, False), ('06a_face_plots', 8, False), ('06b_report', 8, True)])
+@pytest.mark.parametrize('name,min_png,needs_data', [('14_plots', 4, False), ('15_face_plots', 8, False), ('16_report', 8, True)])
 def test_notebook_shows_figures_in_a_fresh_kernel(monkeypatch, name, min_png, needs_data):
     if needs_data and find_fer2013() is None: pytest.skip('FER-2013 not found: set $FER2013')
     monkeypatch.delenv('MPLBACKEND', raising=False)   # a user's kernel: whatever backend Jupyter gives it

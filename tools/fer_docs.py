@@ -577,7 +577,7 @@ def _replace_dir(new, out):
 
 def select_notebooks(paths:list, # notebooks, as `list_notebooks` gives them
                      nbs_path, # the notebooks folder they are in
-                     patterns, # names or shell patterns, space-separated or a list: `06_viz`, `viz`, `0[5-6]_*`, `tutorials/*`
+                     patterns, # names or shell patterns, space-separated or a list: `16_report`, `report`, `1[4-6]_*`, `tutorials/*`
                     ) -> list[bool]:
     "Which of `paths` match any of `patterns` (by file name, stem, path in the notebooks folder or page name); DocsError for a pattern matching none."
     import fnmatch
@@ -724,7 +724,7 @@ def fer_docs(path:str=None, # notebooks folder; default: `nbs_path` of the proje
              out:str=None, # output folder; default: `doc_path` of settings.ini (`_docs`)
              no_readme:bool=False, # leave README.md as it is (by default it is rebuilt from index.ipynb)
              execute:bool=False, # run every code cell of every notebook so pages show all outputs (slow)
-             exec_only:str=None, # execute only these notebooks, e.g. '06_viz'; default: settings.ini's `docs_exec`
+             exec_only:str=None, # execute only these notebooks, e.g. '16_report'; default: settings.ini's `docs_exec`
              no_exec:bool=False, # execute nothing: API reference only, no figures (fast)
              flags:str=None, # flagged cells to run too when executing; default: all `tst_flags` if FER-2013 is found
              serve:int=None, # after building, serve the site on this port until Ctrl-C
