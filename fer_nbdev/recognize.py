@@ -38,7 +38,7 @@ def _face_dict(face:dict, p:torch.Tensor, classes:list) -> dict:
 
 def _onnx_model(path):
     "An `export.OnnxModel` for `path` (an .onnx file, or a checkpoint exported once and cached)."
-    # imported here, not at the top: export comes later in the package and imports onnx, a second or more of start-up
+    # imported here, not at the top: export imports onnx and ONNX Runtime, a second or more of start-up
     # that only the ONNX backend needs
     from fer_nbdev.export import onnx_model
     return onnx_model(path)
