@@ -303,9 +303,18 @@ def distill_loss(logits:torch.Tensor, # the student's logits [B, K]
     return alpha * temperature ** 2 * kl + (1 - alpha) * hard
 
 # %% ../nbs/10_loop.ipynb #6189eeda
+def _flips(n:int, flip:float, gen:torch.Generator) -> torch.Tensor:
+    "Which of `n` images `augment_batch` will flip with `gen` (its first draw, in `sample_affine`), leaving `gen` as it was."
+    state = gen.get_state()
+    f = torch.rand(n, generator=gen, device=gen.device) < flip
+    gen.set_state(state)
+    return f
+
 def _batch_loss(tr:Trainer, xb:torch.Tensor, yb:torch.Tensor, cfg:TrainConfig, gen:torch.Generator, soft=None) -> tuple:
     "Augment one batch on the device, run the model: `(loss, logits, hard targets)`; `soft`: the teachers' probabilities."
     k = tr.model.fer_cfg['num_classes']
+    if soft is not None and soft.ndim == 3:   # [B, 2, K]: the teachers' view of each face as it is and mirrored
+        soft = soft[torch.arange(len(xb), device=soft.device), _flips(len(xb), cfg.flip, gen).long().to(soft.device)]
     xb = augment_batch(xb, flip=cfg.flip, rotate=cfg.rotate, translate=cfg.translate, scale=(1.0 - cfg.scale, 1.0 + cfg.scale),
                        erasing=cfg.erasing, generator=gen, mode=cfg.interpolation, padding_mode=cfg.padding)
     target = yb
@@ -345,7 +354,7 @@ def train_one_epoch(tr:Trainer, # model, optimizer, schedule... (see `build_trai
                     save_due=None, # called after each step; True stops the epoch early so that the caller can save
                     on_timing=None, # called with the seconds per step, measured over steps 2-4 of the epoch
                     show:bool=False, # draw a tqdm progress bar
-                    soft:torch.Tensor=None, # distillation: the teachers' probabilities [N, K] of the images `x`, on the device
+                    soft:torch.Tensor=None, # distillation: the teachers' probabilities of the images `x`, on the device: [N, K], or [N, 2, K] of each image and its mirror image (the view that matches the step's flip is used)
                    ) -> dict:
     "Train for the rest of epoch `epoch`: the running sums, the steps done and why it stopped (None: the epoch is over)."
     dist = dist or DistEnv(device=x.device)

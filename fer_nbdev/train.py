@@ -237,13 +237,13 @@ def teacher_probs(teachers:list, # checkpoints or .safetensors files of the teac
     return probs, False
 
 def _teacher_soft(cfg:TrainConfig, classes:list, x:torch.Tensor, out:Path, dist:DistEnv, log) -> torch.Tensor:
-    "The teachers' probabilities of the training faces `x` for the loss, on the device: rank 0 computes or reads them first."
+    "The teachers' probabilities `[N, 2, K]` of the training faces `x` for the loss, on the device: rank 0 computes or reads them first."
     args = (cfg.teachers, x, classes, Path(out)/TEACHER_FILE, dist.device, cfg.val_batch_size)
     p, cached = teacher_probs(*args) if dist.primary else (None, None)
     dist.barrier()
     if p is None: p, cached = teacher_probs(*args)
     log.line(f"teachers: {len(cfg.teachers)} model(s), probabilities of {len(x)} faces {'read from' if cached else 'written to'} {out/TEACHER_FILE}")
-    return p.mean(1).to(dist.device)
+    return p.to(dist.device)
 
 # %% ../nbs/11_train.ipynb #b0cbde42
 class RunFolder:
