@@ -15,7 +15,7 @@ __all__ = ['RECIPES', 'TrainConfig', 'setting_types', 'check_config', 'get_confi
 @dataclass
 class TrainConfig:
     "Every setting of a training run; build one with `get_config(recipe, **overrides)`."
-    recipe:str='seed' # the preset these settings started from: 'seed', 'fast' or 'best' (see `RECIPES`)
+    recipe:str='seed' # the preset these settings started from: 'seed', 'fast', 'best' or 'distill' (see `RECIPES`)
     data:str|None=None # dataset: FER-2013 folder, zip/tar archive or CSV, or any <split>/<class>/ folder; None finds FER-2013
     out:str|None=None # run folder; None makes runs/<recipe>-<timestamp>
     model:str='seed_vgg19_bn' # architecture registered in `fer_nbdev.models`
