@@ -15,7 +15,7 @@ __all__ = ['RECIPES', 'TrainConfig', 'setting_types', 'check_config', 'get_confi
 @dataclass
 class TrainConfig:
     "Every setting of a training run; build one with `get_config(recipe, **overrides)`."
-    recipe:str='seed' # the preset these settings started from: 'seed', 'fast' or 'best' (see `RECIPES`)
+    recipe:str='seed' # the preset these settings started from: 'seed', 'fast', 'best' or 'distill' (see `RECIPES`)
     data:str|None=None # dataset: FER-2013 folder, zip/tar archive or CSV, or any <split>/<class>/ folder; None finds FER-2013
     out:str|None=None # run folder; None makes runs/<recipe>-<timestamp>
     model:str='seed_vgg19_bn' # architecture registered in `fer_nbdev.models`
@@ -44,6 +44,9 @@ class TrainConfig:
     mixup:float=0.0 # mixup Beta(alpha, alpha) parameter; 0 disables
     cutmix:float=0.0 # cutmix Beta(alpha, alpha) parameter; 0 disables
     mix_prob:float=1.0 # probability that an image is mixed, when mixup or cutmix is on
+    teachers:list=field(default_factory=list) # knowledge distillation: checkpoints or .safetensors of a teacher ensemble (their averaged probabilities); [] disables
+    distill_temperature:float=4.0 # softening temperature T of the teachers' and the student's probabilities (distillation only)
+    distill_alpha:float=0.7 # weight of the soft (teacher) loss; 1 - distill_alpha weighs the label loss (distillation only)
     ema:float=0.0 # decay of the exponential moving average of the weights (e.g. 0.999); 0 disables
     amp:str='auto' # mixed precision: 'auto' (bf16 on CUDA, off elsewhere), 'bf16', 'fp16' or 'off'
     channels_last:bool=True # NHWC memory layout for the model and its inputs (CUDA and CPU; not MPS)
@@ -80,12 +83,14 @@ RECIPES = {
                  interpolation='bilinear', padding='reflection', mixup=0.2, cutmix=0.0, mix_prob=0.5, ema=0.999,
                  amp='auto', select='val_acc', val_tta='flip'),
 }
+# knowledge distillation: the fast recipe, taught by a teacher ensemble (`teachers` must be set) instead of label smoothing
+RECIPES['distill'] = {**RECIPES['fast'], 'label_smoothing': 0.0, 'distill_temperature': 4.0, 'distill_alpha': 0.7}
 
 # %% ../nbs/09_config.ipynb #58b4f401
 _CHOICES = dict(optimizer=('adamw', 'sgd'), schedule=('constant', 'onecycle', 'cosine'), amp=('auto', 'bf16', 'fp16', 'off'),
                 select=('val_loss', 'val_acc'), val_tta=('none', 'flip', 'crops'), interpolation=('bilinear', 'nearest'),
                 padding=('reflection', 'border', 'zeros'))
-_PROBS = ('flip', 'erasing', 'mix_prob', 'label_smoothing', 'warmup', 'final_lr')
+_PROBS = ('flip', 'erasing', 'mix_prob', 'label_smoothing', 'warmup', 'final_lr', 'distill_alpha')
 
 def setting_types() -> dict:
     "Field name -> resolved type annotation of `TrainConfig`."
@@ -128,6 +133,16 @@ def check_config(c:TrainConfig, # the settings to check
     if c.lr == 0: raise ConfigError("lr must be positive")
     if c.ema >= 1: raise ConfigError(f"ema must be below 1 (0 disables it), got {c.ema}")
     if c.scale >= 1: raise ConfigError(f"scale must be below 1 (zoom within 1 +- scale), got {c.scale}")
+    _check_distill(c)
+
+def _check_distill(c:TrainConfig):
+    "`ConfigError` for distillation settings that cannot work."
+    if c.distill_temperature <= 0: raise ConfigError(f"distill_temperature must be positive, got {c.distill_temperature}")
+    if not all(isinstance(t, str) and t for t in c.teachers): raise ConfigError(f"teachers must be a list of checkpoint paths, got {c.teachers!r}")
+    if c.recipe == 'distill' and not c.teachers:
+        raise ConfigError("the distill recipe needs teachers: checkpoints or .safetensors, e.g. teachers=[a.pt,b.pt]")
+    if c.teachers and (c.mixup > 0 or c.cutmix > 0):
+        raise ConfigError("distillation (teachers) cannot be combined with mixup or cutmix: set mixup=0 and cutmix=0")
 
 def get_config(recipe:str='seed', # a name in `RECIPES`
                **overrides, # any `TrainConfig` field, e.g. `epochs=5, lr=3e-4`
@@ -162,8 +177,16 @@ def _parse_value(key:str, text:str, tp):
             v = json.loads(t)
             if not isinstance(v, dict): raise ValueError
             return v
+        if base is list: return _parse_list(t)
         return text
     except ValueError: raise ConfigError(f"{key}={text!r}: expected {_type_name(tp)}") from None
+
+def _parse_list(t:str) -> list:
+    "A JSON list, or names separated by commas with or without brackets: '[a.pt,b.pt]', 'a.pt,b.pt'."
+    try: v = json.loads(t)
+    except ValueError: v = [s.strip().strip('\'"') for s in t.strip().removeprefix('[').removesuffix(']').split(',')]
+    if not isinstance(v, list): raise ValueError
+    return [s for s in v if s != '']
 
 def parse_overrides(items, # strings 'key=value' (what `fer_train --set` passes)
                    ) -> dict:

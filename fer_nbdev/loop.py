@@ -18,7 +18,7 @@ from .config import TrainConfig
 # %% auto #0
 __all__ = ['lr_factor', 'epoch_indices', 'ModelEMA', 'DistEnv', 'init_distributed', 'make_optimizer', 'amp_dtype',
            'TrainingDiverged', 'TrainingInterrupted', 'Trainer', 'build_trainer', 'steps_per_epoch', 'validate',
-           'train_one_epoch']
+           'soften', 'distill_loss', 'train_one_epoch']
 
 # %% ../nbs/10_loop.ipynb #919bd8b5
 def lr_factor(step:int, # optimizer steps taken so far (0 for the first step)
@@ -282,10 +282,39 @@ def validate(model:torch.nn.Module, # the model (or its EMA copy), unwrapped
     s = dist.sum_(torch.tensor([nll.double().sum().item(), (p.argmax(1) == y).sum().item(), len(y)], dtype=torch.float64))
     return dict(val_loss=(s[0] / s[2]).item(), val_acc=(s[1] / s[2]).item())
 
+# %% ../nbs/10_loop.ipynb #76944a8b
+def soften(p:torch.Tensor, # probabilities [..., K] at temperature 1
+           temperature:float, # T > 1 flattens, T < 1 sharpens
+          ) -> torch.Tensor:
+    "Probabilities `p` at temperature `T`: `softmax(log(p) / T)`, the softmax of the logits divided by `T`."
+    return torch.softmax(p.float().clamp_min(1e-12).log() / temperature, -1)
+
+def distill_loss(logits:torch.Tensor, # the student's logits [B, K]
+                 labels:torch.Tensor, # the true classes [B]
+                 soft:torch.Tensor, # the teachers' probabilities [B, K] at temperature 1
+                 temperature:float=4.0, # softening temperature T
+                 alpha:float=0.7, # weight of the soft loss; 1 - alpha weighs the label loss
+                 label_smoothing:float=0.0, # label smoothing of the label loss
+                ) -> torch.Tensor:
+    "Hinton et al. (2015): `alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels)`, averaged over the batch."
+    logits = logits.float()
+    hard = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+    kl = F.kl_div(F.log_softmax(logits / temperature, -1), soften(soft, temperature), reduction='batchmean')
+    return alpha * temperature ** 2 * kl + (1 - alpha) * hard
+
 # %% ../nbs/10_loop.ipynb #6189eeda
-def _batch_loss(tr:Trainer, xb:torch.Tensor, yb:torch.Tensor, cfg:TrainConfig, gen:torch.Generator) -> tuple:
-    "Augment one batch on the device, run the model: `(loss, logits, hard targets)`."
+def _flips(n:int, flip:float, gen:torch.Generator) -> torch.Tensor:
+    "Which of `n` images `augment_batch` will flip with `gen` (its first draw, in `sample_affine`), leaving `gen` as it was."
+    state = gen.get_state()
+    f = torch.rand(n, generator=gen, device=gen.device) < flip
+    gen.set_state(state)
+    return f
+
+def _batch_loss(tr:Trainer, xb:torch.Tensor, yb:torch.Tensor, cfg:TrainConfig, gen:torch.Generator, soft=None) -> tuple:
+    "Augment one batch on the device, run the model: `(loss, logits, hard targets)`; `soft`: the teachers' probabilities."
     k = tr.model.fer_cfg['num_classes']
+    if soft is not None and soft.ndim == 3:   # [B, 2, K]: the teachers' view of each face as it is and mirrored
+        soft = soft[torch.arange(len(xb), device=soft.device), _flips(len(xb), cfg.flip, gen).long().to(soft.device)]
     xb = augment_batch(xb, flip=cfg.flip, rotate=cfg.rotate, translate=cfg.translate, scale=(1.0 - cfg.scale, 1.0 + cfg.scale),
                        erasing=cfg.erasing, generator=gen, mode=cfg.interpolation, padding_mode=cfg.padding)
     target = yb
@@ -298,7 +327,8 @@ def _batch_loss(tr:Trainer, xb:torch.Tensor, yb:torch.Tensor, cfg:TrainConfig, g
     if tr.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
     with torch.autocast(xb.device.type, dtype=tr.dtype or torch.float32, enabled=tr.dtype is not None):
         logits = tr.fwd(xb)
-    loss = F.cross_entropy(logits.float(), target, label_smoothing=cfg.label_smoothing)
+    if soft is not None: loss = distill_loss(logits, target, soft, cfg.distill_temperature, cfg.distill_alpha, cfg.label_smoothing)
+    else: loss = F.cross_entropy(logits.float(), target, label_smoothing=cfg.label_smoothing)
     return loss, logits, (target if target.ndim == 1 else target.argmax(1))
 
 def _optimizer_step(tr:Trainer, loss:torch.Tensor, grad_clip:float):
@@ -324,6 +354,7 @@ def train_one_epoch(tr:Trainer, # model, optimizer, schedule... (see `build_trai
                     save_due=None, # called after each step; True stops the epoch early so that the caller can save
                     on_timing=None, # called with the seconds per step, measured over steps 2-4 of the epoch
                     show:bool=False, # draw a tqdm progress bar
+                    soft:torch.Tensor=None, # distillation: the teachers' probabilities of the images `x`, on the device: [N, K], or [N, 2, K] of each image and its mirror image (the view that matches the step's flip is used)
                    ) -> dict:
     "Train for the rest of epoch `epoch`: the running sums, the steps done and why it stopped (None: the epoch is over)."
     dist = dist or DistEnv(device=x.device)
@@ -343,7 +374,7 @@ def train_one_epoch(tr:Trainer, # model, optimizer, schedule... (see `build_trai
         idx = order[step * per_rank:(step + 1) * per_rank]
         s = _step_seed(cfg.seed, epoch, step, dist.rank)
         gen.manual_seed(s); torch.manual_seed(s)
-        loss, logits, hard = _batch_loss(tr, x[idx], y[idx], cfg, gen)
+        loss, logits, hard = _batch_loss(tr, x[idx], y[idx], cfg, gen, None if soft is None else soft[idx])
         first_bad = torch.where(torch.isfinite(loss.detach()) | (first_bad < NONE), first_bad, step_t); step_t += 1
         _optimizer_step(tr, loss, cfg.grad_clip)
         acc += torch.stack([loss.detach() * len(idx), (logits.argmax(1) == hard).sum().float()])

@@ -50,9 +50,19 @@ def _explain_module():
     import fer_nbdev.explain
     return fer_nbdev.explain
 
+def _load_models(paths:list, device) -> tuple:
+    "The models of `paths` on `device` and the first one's checkpoint dict; `ConfigError` unless their classes and input sizes agree."
+    models, metas = zip(*[load_checkpoint(p, device=device) for p in paths])
+    for p, m, meta in zip(paths[1:], models[1:], metas[1:]):
+        if list(meta['classes']) != list(metas[0]['classes']):
+            raise ConfigError(f"{p}: classes {list(meta['classes'])} differ from {paths[0]}'s {list(metas[0]['classes'])}; an ensemble needs the same classes")
+        if m.fer_cfg['input_size'] != models[0].fer_cfg['input_size']:
+            raise ConfigError(f"{p}: input size {m.fer_cfg['input_size']} differs from {paths[0]}'s {models[0].fer_cfg['input_size']}")
+    return list(models), metas[0]
+
 class Recognizer:
-    "Find faces in images and classify their expressions with a fer_nbdev model."
-    def __init__(self, checkpoint=None, # checkpoint, .safetensors weights or .onnx file; None: the shipped default model
+    "Find faces in images and classify their expressions with a fer_nbdev model, or an ensemble of them."
+    def __init__(self, checkpoint=None, # checkpoint, .safetensors weights or .onnx file, or a list of checkpoints (an ensemble); None: the shipped default
                  detector=None, # detector name (see `detect.list_detectors`) or a `Detector`; None: the default, 'yunet'
                  device=None, # 'cpu', 'cuda', ...; None: the best available (always 'cpu' on ONNX Runtime)
                  tta:str=None, # test-time augmentation: 'none', 'flip' or 'crops'; None: the model's own default, else 'none'
@@ -64,15 +74,22 @@ class Recognizer:
         if checkpoint is None:
             checkpoint = default_weights()
             if not checkpoint.is_file(): raise FerError(NO_DEFAULT)
-        self.checkpoint = str(checkpoint)
-        self.backend = 'onnx' if Path(checkpoint).suffix.lower() == '.onnx' else backend
+        paths = [str(c) for c in checkpoint] if isinstance(checkpoint, (list, tuple)) else [str(checkpoint)]
+        if not paths: raise ConfigError("an ensemble needs at least one checkpoint")
+        self.checkpoint = paths[0] if len(paths) == 1 else paths   # one path, or the ensemble's list
+        onnx = [p for p in paths if Path(p).suffix.lower() == '.onnx']
+        if len(paths) > 1 and (backend == 'onnx' or onnx):
+            raise ConfigError("an ensemble (several checkpoints) runs on PyTorch only: use backend 'torch' and checkpoints, not .onnx files")
+        self.backend = 'onnx' if onnx else backend
         if self.backend == 'onnx':
-            self.device, self.model = torch.device('cpu'), _onnx_model(checkpoint)
-            self.classes = list(self.model.classes)
+            self.device, self.model = torch.device('cpu'), _onnx_model(paths[0])
+            self.classes, self.models = list(self.model.classes), [self.model]
         else:
             self.device = default_device(device)
-            self.model, meta = load_checkpoint(checkpoint, device=self.device)
-            self.classes, self.metrics = list(meta['classes']), meta.get('metrics')  # metrics: what the file states, if any
+            self.models, meta = _load_models(paths, self.device)
+            self.model = self.models[0]   # the first model: its preprocessing, input size and default tta serve them all
+            self.classes = list(meta['classes'])
+            self.metrics = meta.get('metrics') if len(paths) == 1 else None  # what the file states, if any; not an ensemble's
         self._detector, self.detector_name = (None, detector) if detector is None or isinstance(detector, str) else (detector, detector.name)
         self.tta = tta if tta is not None else getattr(self.model, 'fer_cfg', {}).get('tta', 'none')
         self.batch_size, self.margin = batch_size, margin
@@ -108,7 +125,7 @@ class Recognizer:
             faces.append(fs)
             crops.append(face_crops(img, fs, self.input_size, margin=self.margin if detect else 0.0))
         crops = torch.cat(crops) if crops else torch.empty(0, *self.input_size, dtype=torch.uint8)
-        if len(crops): probs = predict_proba(self.model, crops, tta=self.tta, batch_size=self.batch_size, device=self.device)
+        if len(crops): probs = predict_proba(self.models, crops, tta=self.tta, batch_size=self.batch_size, device=self.device)
         res, i = [], 0
         for fs in faces:
             res.append([_face_dict(f, probs[i + j], self.classes) for j, f in enumerate(fs)]); i += len(fs)
@@ -128,13 +145,13 @@ class Recognizer:
                 color:str='rgb', # channel order of an array `image`
                 detect:bool=True, # False: as in `predict`, the whole image is the face (its crop has no margin)
                ) -> list:
-        "Per face, where the model looks for `target`: a saliency map, float32 `[H, W]` in [0, 1], at the crop's resolution."
+        "Per face, where the model looks for `target`: a saliency map, float32 `[H, W]` in [0, 1], at the crop's resolution (an ensemble: the mean of its models' maps)."
         self.check_explain(method)
         if not faces: return []
         if target is None and all('label' in f for f in faces): target = [f['label'] for f in faces]
         crops = face_crops(load_image(image, color), faces, self.input_size, margin=self.margin if detect else 0.0)
-        maps = _explain_module().explain(self.model, crops, target, method=method, tta=self.tta, classes=self.classes,
-                                         batch_size=self.batch_size)
+        maps = sum(_explain_module().explain(m, crops, target, method=method, tta=self.tta, classes=self.classes,
+                                             batch_size=self.batch_size) for m in self.models) / len(self.models)
         return list(maps.numpy())
 
 # %% ../nbs/18_recognize.ipynb #29883869
@@ -294,7 +311,7 @@ def _check_out(out:Path, csv_out:bool) -> set:
 
 def predict_files(paths:list, # image files, folders and glob patterns
                   out='fer_out', # folder for the annotated images, faces.json and faces.csv
-                  checkpoint=None, # checkpoint or weights file; None: the shipped default model
+                  checkpoint=None, # checkpoint or weights file, or a list of them (an ensemble); None: the shipped default model
                   csv_out:bool=False, # also write faces.csv (one row per face)
                   cards:bool=False, # also write `<name>_fer.cards.png` for each photo with faces: each face's crop and probabilities
                   explain:bool=False, # also write each face's saliency map and the photo with the maps (see `_write_explained`)
@@ -357,7 +374,7 @@ def _finish(images:list, errors:list, out:Path, ours:set, rec:Recognizer, detect
 # %% ../nbs/18_recognize.ipynb #685ae911
 @call_parse
 def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", str, nargs='+'),
-                checkpoint:str=None, # checkpoint or .safetensors weights (default: the model shipped with fer_nbdev)
+                checkpoint:Param("checkpoint or .safetensors weights (default: the model shipped with fer_nbdev); several (--checkpoint a.pt --checkpoint b.pt, or a.pt,b.pt) make an ensemble", str, action='append')=None,
                 out:str='fer_out', # folder for the annotated images, faces.json and faces.csv
                 csv:bool=False, # also write faces.csv, one row per face
                 cards:bool=False, # also write <name>_fer.cards.png per photo with faces: each face's crop beside its probabilities
@@ -372,6 +389,9 @@ def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", st
     "Recognise facial expressions in photos: annotated copies and faces.json (and faces.csv) in --out."
     with cli_errors('fer_predict'):
         if isinstance(paths, (str, Path)): paths = [paths]
+        if checkpoint is not None:   # --checkpoint may be repeated, and each may list several, comma-separated
+            cks = [c for s in ([checkpoint] if isinstance(checkpoint, (str, Path)) else checkpoint) for c in str(s).split(',') if c]
+            checkpoint = cks[0] if len(cks) == 1 else cks
         if explain and backend != 'torch': raise ConfigError("--explain needs --backend torch (ONNX Runtime computes no gradients)")
         say_error = lambda path, message: tqdm.write(f"fer_predict: error: {message}", file=sys.stderr)
         s = predict_files(paths, out=out, checkpoint=checkpoint, csv_out=csv, cards=cards, explain=explain,

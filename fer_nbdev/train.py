@@ -14,18 +14,20 @@ from .core import BadEntryError, ConfigError, CheckpointError, cli_errors, atomi
 from .data import FaceData, load_faces, resolve_data, stratified_split
 from .models import count_params
 from .checkpoint import save_checkpoint, load_checkpoint
+from .predict import predict_proba
 from .config import TrainConfig, get_config, check_config, parse_overrides, setting_types
 from .loop import DistEnv, Trainer, TrainingDiverged, TrainingInterrupted, init_distributed, build_trainer, \
     steps_per_epoch, train_one_epoch, validate, _StopSignal, _Timer
 
 # %% auto #0
-__all__ = ['METRIC_COLUMNS', 'RUN_FILES', 'RunExistsError', 'check_run_folder', 'write_metrics', 'default_out', 'find_resume',
-           'state_digest', 'TrainLog', 'load_data', 'split_xy', 'Progress', 'resume_config', 'resume_progress',
-           'RunFolder', 'epoch_row', 'train', 'fer_train']
+__all__ = ['METRIC_COLUMNS', 'RUN_FILES', 'TEACHER_FILE', 'RunExistsError', 'check_run_folder', 'write_metrics', 'default_out',
+           'find_resume', 'state_digest', 'TrainLog', 'load_data', 'split_xy', 'Progress', 'resume_config',
+           'resume_progress', 'teacher_probs', 'RunFolder', 'epoch_row', 'train', 'fer_train']
 
 # %% ../nbs/11_train.ipynb #d6ffba16
 METRIC_COLUMNS = ('epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'lr', 'epoch_time', 'val_time', 'time')
-RUN_FILES = ('last.pt', 'best.pt', 'config.json', 'metrics.json', 'metrics.csv', 'history.png', 'history.svg', 'history.html')
+RUN_FILES = ('last.pt', 'best.pt', 'config.json', 'metrics.json', 'metrics.csv', 'history.png', 'history.svg', 'history.html',
+             'teacher_probs.pt')
 
 class RunExistsError(ConfigError):
     "A new run was asked for in a folder that holds one; `.out` is that folder."
@@ -192,6 +194,57 @@ def resume_progress(tr:Trainer, # restored in place: optimizer, schedule, scaler
         raise ConfigError(f"{cfg.out} has already trained {done}: epochs must be at least {need} to resume it, got {cfg.epochs}")
     return pr
 
+# %% ../nbs/11_train.ipynb #76cf501f
+TEACHER_FILE = 'teacher_probs.pt'
+
+def _sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def _load_teachers(paths:list, classes:list) -> list:
+    "The teacher models (on the CPU); `ConfigError` for classes that differ from the data's."
+    models = []
+    for p in paths:
+        m, ck = load_checkpoint(p, device='cpu')
+        if list(ck['classes']) != list(classes):
+            raise ConfigError(f"teacher {p}: classes {list(ck['classes'])} differ from the data's {list(classes)}")
+        models.append(m)
+    return models
+
+def teacher_probs(teachers:list, # checkpoints or .safetensors files of the teacher ensemble
+                  images:torch.Tensor, # the training faces, uint8 [N, H, W]
+                  classes:list, # the data's class names, in order: every teacher must predict them
+                  cache=None, # a file to keep them in (the run folder's `teacher_probs.pt`); None: no cache
+                  device=None, # where the teachers run; default: the best available
+                  batch_size:int=512, # images per forward pass
+                 ) -> tuple:
+    "`(probabilities [N, 2, K] of each image and its mirror image, averaged over the teachers; read from `cache`?)`."
+    paths = [str(t) for t in teachers]
+    for p in paths:
+        if not Path(p).is_file(): raise ConfigError(f"teacher {p}: no such checkpoint or .safetensors file")
+    key = dict(teachers=paths, sha256=[_sha256(p) for p in paths], classes=list(classes),
+               images=hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest())
+    if cache is not None and Path(cache).is_file():
+        try: c = torch.load(cache, map_location='cpu', weights_only=True)
+        except Exception: c = None   # an unreadable cache is computed again
+        if isinstance(c, dict) and all(c.get(k) == v for k, v in key.items()): return c['probs'], True
+    models = _load_teachers(paths, classes)
+    probs = torch.stack([predict_proba(models, v, batch_size=batch_size, device=device) for v in (images, images.flip(-1))], 1)
+    if cache is not None:
+        with atomic_write(cache) as f: torch.save({**key, 'probs': probs}, f)
+    return probs, False
+
+def _teacher_soft(cfg:TrainConfig, classes:list, x:torch.Tensor, out:Path, dist:DistEnv, log) -> torch.Tensor:
+    "The teachers' probabilities `[N, 2, K]` of the training faces `x` for the loss, on the device: rank 0 computes or reads them first."
+    args = (cfg.teachers, x, classes, Path(out)/TEACHER_FILE, dist.device, cfg.val_batch_size)
+    p, cached = teacher_probs(*args) if dist.primary else (None, None)
+    dist.barrier()
+    if p is None: p, cached = teacher_probs(*args)
+    log.line(f"teachers: {len(cfg.teachers)} model(s), probabilities of {len(x)} faces {'read from' if cached else 'written to'} {out/TEACHER_FILE}")
+    return p.to(dist.device)
+
 # %% ../nbs/11_train.ipynb #b0cbde42
 class RunFolder:
     "Writes a run's files on rank 0, and decides when: config at the start, best.pt, metrics and last.pt as epochs end."
@@ -279,6 +332,8 @@ def train(cfg:TrainConfig|str=None, # settings, or a recipe name; default: the s
     if resume and cfg is None: cfg = resume_config(resume)
     if cfg is None or isinstance(cfg, str): cfg = get_config(cfg or 'seed')
     check_config(cfg)
+    _missing = [t for t in cfg.teachers if not Path(t).is_file()]
+    if _missing: raise ConfigError(f"teacher {_missing[0]}: no such checkpoint or .safetensors file")
     ckpt = None
     if resume:
         p = find_resume(resume, cfg.out)
@@ -300,6 +355,7 @@ def _train(cfg, data, ckpt, dist, on_step, overwrite, log) -> dict:
     pr = Progress() if ckpt is None else resume_progress(tr, ckpt['train_state'], cfg, dist, steps, log)
     run = RunFolder(cfg, data.classes, tr, pr, steps, dist, saved=ckpt is not None)
     run.open(replace_run=overwrite and ckpt is None)
+    soft = _teacher_soft(cfg, data.classes, x, run.out, dist, log) if cfg.teachers else None
     x, y, xva, yva = (t.to(dist.device) for t in (x, y, xva, yva))
     n_params = count_params(tr.model)
     if ckpt is None: log.start(cfg, n_params, dist, len(x), len(xva), data.meta.get('skipped', 0), steps)
@@ -308,7 +364,7 @@ def _train(cfg, data, ckpt, dist, on_step, overwrite, log) -> dict:
     with _StopSignal() as stop:
         should_stop = lambda e, s: stop.requested or bool(on_step and on_step(e, s))
         while pr.epoch < cfg.epochs:
-            r = train_one_epoch(tr, x, y, cfg, pr.epoch, steps, dist, pr.step, pr.sums, should_stop, run.save_due, timing, log.bars)
+            r = train_one_epoch(tr, x, y, cfg, pr.epoch, steps, dist, pr.step, pr.sums, should_stop, run.save_due, timing, log.bars, soft)
             pr.step, pr.sums = r['step'], r['sums']
             if r['reason'] == 'nonfinite': raise run.diverged(r)
             if r['reason'] == 'save': run.save_last(); continue
@@ -354,7 +410,7 @@ def _summary_lines(s:dict) -> str:
 _CPU_HINT = "try --recipe fast (fer_vgg, 7.3M parameters) or --recipe fast --set model=fer_tiny, with --limit N for a quick look"
 
 @call_parse
-def fer_train(recipe:str='seed', # preset: seed, fast or best (see the training notebook)
+def fer_train(recipe:str='seed', # preset: seed, fast, best or distill (with --set teachers=[a.pt,b.pt]; see the training notebook)
               data:str=None, # FER-2013 folder, zip/tar archive or CSV, or any <split>/<class>/ folder (default: find FER-2013)
               out:str=None, # run folder (default: runs/<recipe>-<timestamp>)
               resume:Param("continue a run: its folder or last.pt; alone: --out's, else the newest under runs/", str, nargs='?', const='latest')=None,

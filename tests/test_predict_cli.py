@@ -57,6 +57,29 @@ def test_one_photo(work):
     assert '1 face' in r.stdout
 
 
+def test_ensemble(work):
+    "--checkpoint repeated (or comma-separated) is an ensemble: each face's probabilities are the mean of the models'."
+    torch.manual_seed(1)
+    save_checkpoint(work / 'tiny2.pt', create_model('fer_tiny'), FER2013_CLASSES)
+    outs = {}
+    for name, args in [('a', ['--checkpoint', 'tiny.pt']), ('b', ['--checkpoint', 'tiny2.pt']),
+                       ('ab', ['--checkpoint', 'tiny.pt', '--checkpoint', 'tiny2.pt']), ('ab2', ['--checkpoint', 'tiny.pt,tiny2.pt'])]:
+        r = run(work, 'astronaut.jpg', *args, '--out', f'ens_{name}', '--device', 'cpu')
+        assert r.returncode == 0 and r.stderr == '', r.stderr
+        res = json.loads((work / f'ens_{name}' / 'faces.json').read_text())
+        outs[name] = res['images'][0]['faces'][0]['probs']
+        if name.startswith('ab'): assert res['checkpoint'] == ['tiny.pt', 'tiny2.pt']
+    assert outs['ab'] == outs['ab2'] and outs['a'] != outs['ab']
+    for c in FER2013_CLASSES: assert abs(outs['ab'][c] - (outs['a'][c] + outs['b'][c]) / 2) < 2e-4
+    save_checkpoint(work / 'tiny3.pt', create_model('fer_tiny', num_classes=3), ['a', 'b', 'c'])
+    r = run(work, 'astronaut.jpg', '--checkpoint', 'tiny.pt,tiny3.pt', '--out', 'ens_bad', '--device', 'cpu')
+    errs = _errors(r.stderr)
+    assert r.returncode == 2 and len(errs) == 1 and 'an ensemble needs the same classes' in errs[0], r.stderr
+    r = run(work, 'astronaut.jpg', '--checkpoint', 'tiny.pt,tiny2.pt', '--backend', 'onnx', '--out', 'ens_onnx')
+    errs = _errors(r.stderr)
+    assert r.returncode == 2 and len(errs) == 1 and 'runs on PyTorch only' in errs[0], r.stderr
+
+
 def test_no_face(work):
     r = run(work, 'photos/chelsea.jpg', '--checkpoint', 'tiny.pt', '--out', 'out2', '--device', 'cpu')
     assert r.returncode == 0, r.stderr

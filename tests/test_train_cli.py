@@ -59,6 +59,8 @@ def test_progress_lines_when_not_quiet(faces_dir, env, tmp_path):
     (['--set', 'lr=inf'], "lr must be a finite number, got inf"),
     (['--set', 'ema=nan'], "ema must be a finite number, got nan"),
     (['--data', '/no/such\nfaces'], "/no/such\\nfaces: no such file or folder"),     # a newline in a name: still one line
+    (['--recipe', 'distill'], "the distill recipe needs teachers"),
+    (['--recipe', 'distill', '--set', 'teachers=[/no/teacher.pt]'], "teacher /no/teacher.pt: no such checkpoint"),
 ])
 def test_bad_input_one_line_exit_2(faces_dir, env, tmp_path, args, msg):
     base = ['--out', tmp_path/'run', '--device', 'cpu', '--quiet']
@@ -69,6 +71,25 @@ def test_bad_input_one_line_exit_2(faces_dir, env, tmp_path, args, msg):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('fer_train: error:') and msg in lines[0], r.stderr
     assert not (tmp_path/'run'/'last.pt').exists()
+
+def test_distill_recipe(faces_dir, env, tmp_path):
+    "--recipe distill with a teacher ensemble: the teachers' probabilities are cached in the run folder; wrong classes are refused."
+    from fer_nbdev.data import load_faces
+    from fer_nbdev.models import create_model
+    from fer_nbdev.checkpoint import save_checkpoint
+    classes = load_faces(faces_dir).classes
+    t1, t2 = (save_checkpoint(tmp_path/f't{i}.pt', create_model('fer_tiny', num_classes=len(classes)), classes) for i in (1, 2))
+    out = tmp_path/'student'
+    r = fer_train('--recipe', 'distill', '--data', faces_dir, '--out', out, '--epochs', 1, *TINY, f'teachers=[{t1},{t2}]',
+                  'figures=false', env=env)
+    assert r.returncode == 0, r.stderr
+    assert f"written to {out/'teacher_probs.pt'}" in r.stdout
+    cache = torch.load(out/'teacher_probs.pt', weights_only=True)
+    assert cache['teachers'] == [str(t1), str(t2)] and cache['probs'].shape[1:] == (2, len(classes))
+    assert json.loads((out/'config.json').read_text())['distill_alpha'] == 0.7
+    bad = save_checkpoint(tmp_path/'bad.pt', create_model('fer_tiny', num_classes=3), ['a', 'b', 'c'])
+    r = fer_train('--recipe', 'distill', '--data', faces_dir, '--out', tmp_path/'x', '--epochs', 1, *TINY, f'teachers={bad}', env=env)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "differ from the data's" in r.stderr, r.stderr
 
 def test_ctrl_c_then_resume(faces_dir, env, tmp_path):
     "SIGINT saves last.pt at the current step and exits 130; --resume then finishes the run."
