@@ -11,8 +11,7 @@ import mistune
 from PIL import Image
 from fastcore.script import call_parse
 from .core import FerError, DataError, ConfigError, cli_errors
-from .detect import open_image, ImageTooLarge, MAX_PIXELS, face_crops
-from .explain import explain
+from .detect import open_image, ImageTooLarge, MAX_PIXELS
 from .recognize import Recognizer, default_weights
 from .eval import FER2013_SPLIT_NAMES
 from .plots import class_colors
@@ -383,12 +382,11 @@ def _add_saliency(rec, # the `recognize.Recognizer` that found `faces` (PyTorch 
                   faces:list, # its faces from `rec.predict`, changed in place
                   max_faces:int=32, # maps for the best-scored faces only (those a client gets)
                  ):
-    "Add a `saliency` entry to `faces`: the Grad-CAM map (`explain.explain`) of each one's predicted class on the crop the model saw."
+    "Add a `saliency` entry to `faces`: the Grad-CAM map (`Recognizer.explain`) of each one's predicted class on the crop the model saw."
     top = sorted(range(len(faces)), key=lambda i: -(faces[i].get('score') or 0))[:max_faces]   # the order `create_app` sends
     if not top: return
     sel = [faces[i] for i in top]
-    crops = face_crops(img, sel, rec.input_size, margin=rec.margin)
-    maps = explain(rec.model, crops, target=[f['label'] for f in sel], tta=rec.tta, classes=rec.classes).numpy()
+    maps = rec.explain(img, sel)   # each face's predicted label, on the crop `predict` classified
     for f, m in zip(sel, maps):
         f['saliency'] = dict(map_png=_png_b64(m), size=list(m.shape), method='gradcam', target=f['label'],
                              **_crop_square(f, rec.margin))
