@@ -11,7 +11,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from scipy.stats import rankdata
 from .core import ConfigError
 from .data import FER2013_CLASSES
-from .models import create_model, preprocess
+from .models import create_model, preprocess, frame_size
 from .predict import TTA_MODES, tta_views, predict_proba
 
 # %% auto #0
@@ -70,6 +70,19 @@ def _targets(target, n:int, classes, num_classes:int, predicted) -> torch.Tensor
     if len(ts) != n: raise ConfigError(f"{len(ts)} targets for {n} faces")
     return torch.tensor(ts, dtype=torch.long)
 
+def _in_face(m:torch.Tensor, # maps [B, h, w] over the model's input
+             cfg:dict, # the model's `fer_cfg`
+             size:tuple, # (H, W) of the faces explained
+            ) -> torch.Tensor:
+    "Maps `[B, H, W]` over the faces: resized, and for a cropping model placed over its centre window (zero outside)."
+    (FH, FW), (_, h, w) = frame_size(cfg), cfg['input_size']
+    H, W = size
+    ch, cw = round(H * h / FH), round(W * w / FW)     # the window's size in the faces' pixels
+    if tuple(m.shape[-2:]) != (ch, cw): m = nn.functional.interpolate(m[:, None], size=(ch, cw), mode='bilinear')[:, 0]
+    if (ch, cw) == (H, W): return m
+    t, l = (H - ch) // 2, (W - cw) // 2
+    return nn.functional.pad(m, (l, W - cw - l, t, H - ch - t))
+
 def _scale01(m:torch.Tensor) -> torch.Tensor:
     "Each map `[B, H, W]` scaled to [0, 1] (a constant map becomes zeros)."
     lo, hi = m.amin((1, 2), keepdim=True), m.amax((1, 2), keepdim=True)
@@ -110,9 +123,7 @@ def explain(model:nn.Module, # a model from `create_model` / `load_checkpoint` (
                 ts = [ClassifierOutputTarget(int(t)) for t in tgt[i:i + batch_size]]
                 maps = []
                 for v in tta_views(faces[i:i + batch_size].to(dev), tta):
-                    m = torch.from_numpy(cam(preprocess(v, cfg), targets=ts)).float()
-                    if tuple(m.shape[-2:]) != (H, W): m = nn.functional.interpolate(m[:, None], size=(H, W), mode='bilinear')[:, 0]
-                    maps.append(m)
+                    maps.append(_in_face(torch.from_numpy(cam(preprocess(v, cfg), targets=ts)).float(), cfg, (H, W)))
                 out[i:i + batch_size] = _scale01(_unview(maps, index))
     except ValueError as e:
         if not ('Invalid' in str(e) and 'shape' in str(e)): raise    # grad-cam's words for a map that is not [N, C, H, W]

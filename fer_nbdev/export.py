@@ -15,7 +15,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from fastcore.script import call_parse
 import fer_nbdev
 from .core import ConfigError, CheckpointError, DataError, cli_errors, atomic_write, cache_dir
-from .models import preprocess
+from .models import preprocess, frame_size
 from .checkpoint import load_checkpoint
 from .predict import predict_proba
 from .data import FaceData, load_faces, resolve_data
@@ -50,7 +50,7 @@ def export_onnx(checkpoint, # a checkpoint from `save_checkpoint` / `fer_train`
     model, meta = load_checkpoint(checkpoint, device='cpu')
     ckpt = Path(checkpoint)
     out = Path(out) if out else ckpt.with_suffix('.int8.onnx' if quantize else '.onnx')
-    C, H, W = model.fer_cfg['input_size']
+    H, W = frame_size(model)   # a cropping model's graph takes the whole face and crops it inside
     folded = FoldedModel(model).eval()
     buf = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):  # no graph dumps

@@ -12,9 +12,9 @@ from fastcore.script import call_parse
 from .core import ConfigError, cli_errors
 
 # %% auto #0
-__all__ = ['FER2013_MEAN', 'FER2013_STD', 'register_model', 'list_models', 'model_builder', 'create_model', 'count_params',
-           'seed_vgg19_bn', 'conv_bn_relu', 'init_weights', 'FerVGG', 'fer_vgg', 'BasicBlock', 'FerResNet',
-           'fer_resnet', 'fer_tiny', 'preprocess', 'models_table', 'fer_models']
+__all__ = ['FER2013_MEAN', 'FER2013_STD', 'register_model', 'list_models', 'frame_size', 'model_builder', 'create_model',
+           'count_params', 'seed_vgg19_bn', 'conv_bn_relu', 'init_weights', 'FerVGG', 'fer_vgg', 'BasicBlock',
+           'FerResNet', 'fer_resnet', 'fer_tiny', 'preprocess', 'models_table', 'fer_models']
 
 # %% ../nbs/04_models.ipynb #3a9125fe
 _MODELS = {}
@@ -39,12 +39,21 @@ def list_models(pattern:str='*', # shell-style filter; 'timm/<pattern>' lists ti
 
 def _set_cfg(model:nn.Module, input_size, mean, std,
              explain_layer:str=None, # module path of the feature map saliency maps explain (see `fer_nbdev.explain`)
+             frame_size=None, # (H, W) of the face the input is the centre crop of; None: the input is the whole face
             ) -> nn.Module:
     "Attach the preprocessing part of `fer_cfg` to `model` (builders call this; `create_model` completes it)."
     model.fer_cfg = dict(input_size=tuple(int(i) for i in input_size),
                          mean=tuple(float(m) for m in mean), std=tuple(float(s) for s in std))
+    if frame_size is not None and tuple(frame_size) != model.fer_cfg['input_size'][1:]:
+        model.fer_cfg['frame_size'] = tuple(int(i) for i in frame_size)
     if explain_layer: model.fer_cfg['explain_layer'] = str(explain_layer)
     return model
+
+def frame_size(cfg, # a model's `fer_cfg` (or the model, or a checkpoint dict)
+              ) -> tuple:
+    "(H, W) of the whole face `preprocess` takes without resizing: the input size, or the frame a cropping model crops."
+    cfg = getattr(cfg, 'fer_cfg', cfg)
+    return tuple(cfg.get('frame_size') or cfg['input_size'][1:])
 
 def _last_conv(model:nn.Module) -> str|None:
     "Module path of the last `nn.Conv2d` of `model` (registration order), or None."
@@ -96,6 +105,7 @@ def create_model(name:str, # a registered name (see `list_models`) or 'timm/<any
     cfg = model.fer_cfg
     model.fer_cfg = dict(arch=name, arch_kwargs={k: v for k, v in kwargs.items() if k != 'pretrained_cfg_overlay'},
                          num_classes=num_classes, input_size=cfg['input_size'], mean=cfg['mean'], std=cfg['std'])
+    if cfg.get('frame_size'): model.fer_cfg['frame_size'] = cfg['frame_size']
     layer = cfg.get('explain_layer') or _last_conv(model)   # a builder that names none: its last convolution
     if layer: model.fer_cfg['explain_layer'] = layer
     return model
@@ -180,10 +190,25 @@ def init_weights(model:nn.Module, # initialised in place
     if classifier is not None: nn.init.normal_(classifier.weight, std=0.01); nn.init.zeros_(classifier.bias)
     return model
 
-def _gray_cfg(model:nn.Module, in_chans:int, img_size:int|tuple, explain_layer:str=None) -> nn.Module:
-    "Attach the FER-2013 grayscale normalisation, repeated over `in_chans`, and the layer to explain to `model`."
+def _gray_cfg(model:nn.Module, in_chans:int, img_size:int|tuple, explain_layer:str=None,
+              crop:int=0, # side of the centre crop of the `img_size` face the network sees; 0: the whole face
+             ) -> nn.Module:
+    "Attach the FER-2013 grayscale normalisation, repeated over `in_chans`, the input crop and the layer to explain to `model`."
     size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
-    return _set_cfg(model, (in_chans, *size), (FER2013_MEAN,) * in_chans, (FER2013_STD,) * in_chans, explain_layer)
+    inp = (crop, crop) if _check_crop(img_size, crop) else size
+    return _set_cfg(model, (in_chans, *inp), (FER2013_MEAN,) * in_chans, (FER2013_STD,) * in_chans, explain_layer, size)
+
+def _head_pool(img_size:int|tuple, crop:int=0) -> int:
+    "Side of the map a 4-stage net's head pools to: 3 (a 48x48 input's last map), or the last map's side when smaller."
+    side = _check_crop(img_size, crop) or (img_size if isinstance(img_size, int) else min(img_size))
+    return max(1, min(3, side // 16))
+
+def _check_crop(img_size:int|tuple, crop) -> int:
+    "`crop`, or `ConfigError` unless it is a whole number of pixels from 0 (no crop) to the face's smaller side."
+    side = img_size if isinstance(img_size, int) else min(img_size)
+    if isinstance(crop, bool) or not isinstance(crop, int) or not 0 <= crop <= side:
+        raise ConfigError(f"crop must be a whole number of pixels between 0 (no crop) and {side}, got {crop!r}")
+    return crop   # pooling up to a larger map copies values, and does not export to ONNX
 
 def _no_pretrained(name:str, pretrained):
     if pretrained: raise ConfigError(f"{name} has no pretrained weights: train it, or load a checkpoint")
@@ -218,14 +243,16 @@ def fer_vgg(num_classes:int=7, pretrained:bool=False,
             depth:int=2, # conv-BN-ReLU blocks per stage
             hidden=(512, 512), # widths of the MLP head's hidden layers
             drop_rate:float=0.3, # dropout after each hidden layer
-            pool:int=3, # size of the map fed to the head (1: global average pooling)
+            pool:int=None, # size of the map fed to the head (1: global average pooling); None: 3, or the last map's side when smaller (2 for a 40x40 crop)
             in_chans:int=1, # input channels
-            img_size:int=48, # input size `preprocess` resizes to
+            img_size:int=48, # face size `preprocess` resizes to
+            crop:int=0, # train and predict on `crop`x`crop` windows of the face (random ones under the recipe's shifts, the centre one at test time; Khaireddin & Chen use 40); 0: the whole face
            ) -> nn.Module:
     "VGG-style net for 48x48 gray faces (Khaireddin & Chen 2021): 4 stages of 2 conv-BN-ReLU + max pool, MLP head."
     _no_pretrained('fer_vgg', pretrained)
+    pool = pool or _head_pool(img_size, crop)
     model = FerVGG(num_classes, in_chans, tuple(width * m for m in (1, 2, 4, 8)), depth, tuple(hidden), drop_rate, pool)
-    return _gray_cfg(model, in_chans, img_size, f'stages.3.{depth - 1}')   # the last conv-BN-ReLU, before the last pool
+    return _gray_cfg(model, in_chans, img_size, f'stages.3.{depth - 1}', crop)   # the last conv-BN-ReLU, before the last pool
 
 # %% ../nbs/04_models.ipynb #0f28bdad
 class BasicBlock(nn.Module):
@@ -272,40 +299,45 @@ def fer_resnet(num_classes:int=7, pretrained:bool=False,
                blocks=(2, 2, 2, 2), # basic blocks per stage (3 or 4 stages)
                drop_rate:float=0.2, # dropout before the classifier
                in_chans:int=1, # input channels
-               img_size:int=48, # input size `preprocess` resizes to
+               img_size:int=48, # face size `preprocess` resizes to
+               crop:int=0, # train and predict on `crop`x`crop` windows of the face (see `fer_vgg`); 0: the whole face
               ) -> nn.Module:
     "ResNet-18 adapted to 48x48 gray faces: stride-1 3x3 stem, 4 stages of 2 basic blocks, zero-init residuals."
     _no_pretrained('fer_resnet', pretrained)
     blocks = tuple(blocks)
     if len(blocks) not in (3, 4): raise ConfigError(f"fer_resnet: blocks needs 3 or 4 stages, not {blocks}")
     model = FerResNet(num_classes, in_chans, tuple(width * 2 ** i for i in range(len(blocks))), blocks, drop_rate)
-    return _gray_cfg(model, in_chans, img_size, f'stages.{len(blocks) - 1}')   # the last stage: 6x6 at 48x48
+    return _gray_cfg(model, in_chans, img_size, f'stages.{len(blocks) - 1}', crop)   # the last stage: 6x6 at 48x48
 
 # %% ../nbs/04_models.ipynb #7763d10f
 @register_model
 def fer_tiny(num_classes:int=7, pretrained:bool=False,
              drop_rate:float=0.1, # dropout before the classifier
              in_chans:int=1, # input channels
-             img_size:int=48, # input size `preprocess` resizes to
+             img_size:int=48, # face size `preprocess` resizes to
+             crop:int=0, # train and predict on `crop`x`crop` windows of the face (see `fer_vgg`); 0: the whole face
             ) -> nn.Module:
     "Tiny VGG-style net (about 51k parameters) for CPU tests and smoke runs: 4 stages of 1 conv-BN-ReLU + max pool."
     _no_pretrained('fer_tiny', pretrained)
-    return _gray_cfg(FerVGG(num_classes, in_chans, (16, 32, 48, 64), 1, (), drop_rate, 3), in_chans, img_size, 'stages.3.0')
+    model = FerVGG(num_classes, in_chans, (16, 32, 48, 64), 1, (), drop_rate, _head_pool(img_size, crop))
+    return _gray_cfg(model, in_chans, img_size, 'stages.3.0', crop)
 
 # %% ../nbs/04_models.ipynb #f3c336ce
 def preprocess(x:torch.Tensor, # uint8 or float grey levels 0..255, [N, H, W] or [N, 1, H, W]
                cfg, # a model's `fer_cfg` (or the model, or a checkpoint dict): input_size, mean, std
                dtype:torch.dtype=None, # output dtype; default float32 (float64 stays float64)
               ) -> torch.Tensor:
-    "Turn grey-level faces into the model's input: resize, repeat channels, x/255, (x-mean)/std."
+    "Turn grey-level faces into the model's input: resize to the frame, centre crop, repeat channels, x/255, (x-mean)/std."
     cfg = getattr(cfg, 'fer_cfg', cfg)
     C, H, W = cfg['input_size']
+    FH, FW = frame_size(cfg)
     if x.ndim == 3: x = x[:, None]
     if x.ndim != 4 or x.shape[1] not in (1, C):
         raise ValueError(f"preprocess: expected faces [N, H, W] or [N, 1, H, W], got shape {tuple(x.shape)}")
     x = x.to(torch.float64 if x.dtype == torch.float64 else torch.float32)
-    if tuple(x.shape[-2:]) != (H, W):
-        x = F.interpolate(x, size=(H, W), mode='bilinear', antialias=True, align_corners=False)
+    if tuple(x.shape[-2:]) != (FH, FW):
+        x = F.interpolate(x, size=(FH, FW), mode='bilinear', antialias=True, align_corners=False)
+    if (FH, FW) != (H, W): x = x[..., (FH - H) // 2:(FH - H) // 2 + H, (FW - W) // 2:(FW - W) // 2 + W]
     mean, std = tuple(cfg['mean']), tuple(cfg['std'])
     if len(set(mean)) == 1 and len(set(std)) == 1: mean, std = float(mean[0]), float(std[0])  # scalars: no host-to-device copy
     else:

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param
 import fer_nbdev
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, default_device
+from .models import frame_size
 from .checkpoint import load_checkpoint
 from .predict import predict_proba
 from .detect import CROP_MARGIN, load_image, create_detector, face_crops, crop_transform
@@ -51,13 +52,13 @@ def _explain_module():
     return fer_nbdev.explain
 
 def _load_models(paths:list, device) -> tuple:
-    "The models of `paths` on `device` and the first one's checkpoint dict; `ConfigError` unless their classes and input sizes agree."
+    "The models of `paths` on `device` and the first one's checkpoint dict; `ConfigError` unless their classes and face sizes agree."
     models, metas = zip(*[load_checkpoint(p, device=device) for p in paths])
     for p, m, meta in zip(paths[1:], models[1:], metas[1:]):
         if list(meta['classes']) != list(metas[0]['classes']):
             raise ConfigError(f"{p}: classes {list(meta['classes'])} differ from {paths[0]}'s {list(metas[0]['classes'])}; an ensemble needs the same classes")
-        if m.fer_cfg['input_size'] != models[0].fer_cfg['input_size']:
-            raise ConfigError(f"{p}: input size {m.fer_cfg['input_size']} differs from {paths[0]}'s {models[0].fer_cfg['input_size']}")
+        if frame_size(m) != frame_size(models[0]):   # the faces are cropped once, at this size; each model crops its own input
+            raise ConfigError(f"{p}: face size {frame_size(m)} differs from {paths[0]}'s {frame_size(models[0])}")
     return list(models), metas[0]
 
 class Recognizer:
@@ -106,7 +107,7 @@ class Recognizer:
         return self._detector
 
     @property
-    def input_size(self): return tuple(self.model.fer_cfg['input_size'][1:])
+    def input_size(self): return frame_size(self.model)   # the whole face; a cropping model crops it in `preprocess`
 
     def __repr__(self): return (f"Recognizer({self.checkpoint!r}, detector={self.detector_name or 'yunet'!r}, device={str(self.device)!r}"
                                 + (", backend='onnx')" if self.backend == 'onnx' else ")"))
