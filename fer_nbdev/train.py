@@ -410,7 +410,7 @@ def _summary_lines(s:dict) -> str:
 _CPU_HINT = "try --recipe fast (fer_vgg, 7.3M parameters) or --recipe fast --set model=fer_tiny, with --limit N for a quick look"
 
 @call_parse
-def fer_train(recipe:str='seed', # preset: seed, fast, best or distill (with --set teachers=[a.pt,b.pt]; see the training notebook)
+def fer_train(recipe:str='seed', # preset: seed, fast, best, cpu (a laptop) or distill (with --set teachers=[a.pt,b.pt]; see the training notebook)
               data:str=None, # FER-2013 folder, zip/tar archive or CSV, or any <split>/<class>/ folder (default: find FER-2013)
               out:str=None, # run folder (default: runs/<recipe>-<timestamp>)
               resume:Param("continue a run: its folder or last.pt; alone: --out's, else the newest under runs/", str, nargs='?', const='latest')=None,
