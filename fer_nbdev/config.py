@@ -86,7 +86,8 @@ RECIPES = {
 # knowledge distillation: the fast recipe, taught by a teacher ensemble (`teachers` must be set) instead of label smoothing
 RECIPES['distill'] = {**RECIPES['fast'], 'label_smoothing': 0.0, 'distill_temperature': 4.0, 'distill_alpha': 0.7}
 # a laptop CPU: the fast recipe on a width-16 fer_vgg that sees 40x40 crops, the CPU study's winner (benchmarks/RESULTS.md)
-RECIPES['cpu'] = {**RECIPES['fast'], 'model_kwargs': {'width': 16, 'crop': 40}, 'epochs': 40, 'val_tta': 'flip'}
+RECIPES['cpu'] = {**RECIPES['fast'], 'model_kwargs': {'width': 16, 'crop': 40}, 'epochs': 40, 'schedule': 'cosine', 'warmup': 0.05,
+                  'val_tta': 'flip'}
 
 # %% ../nbs/09_config.ipynb #58b4f401
 _CHOICES = dict(optimizer=('adamw', 'sgd'), schedule=('constant', 'onecycle', 'cosine'), amp=('auto', 'bf16', 'fp16', 'off'),
