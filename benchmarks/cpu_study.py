@@ -17,7 +17,8 @@ runs on all the faces.
 
 A point's minutes are its median epoch time times its epochs plus its validation time (the wall time is in study.json
 too): an epoch slowed by another job on the machine does not count. A finished point is not trained again (its folder holds the metrics); an interrupted one is resumed. Results go to
-`<out>/study.json`, and `--table`/`--plot` write the Markdown table and the figure (accuracy vs minutes).
+`<out>/study.json`, and `--table`/`--plot` write the Markdown table and the figure (accuracy vs minutes); `--full` adds the
+full runs (all training faces; `benchmarks/cpu_study_full.json`, each row with its command and where its figures come from).
 """
 from __future__ import annotations
 import os, sys, json, shlex, argparse, subprocess
@@ -40,6 +41,7 @@ POINTS = {
                                          'teachers': [f'{{out}}/{t}/best.pt' for t in ('vgg_w24_c40', 'vgg_w16_c44', 'vgg_w16_c40')]}, {}),
 }
 TTAS = ('none', 'flip', 'crops')
+FULL = 'full run'
 
 def _value(v) -> str: return json.dumps(v, separators=(',', ':')) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v)
 
@@ -86,10 +88,11 @@ def table(rows:list) -> str:
     "The Markdown table of the study."
     lines = ['| point | family | epochs | train faces | minutes | s/epoch | PublicTest | flip TTA | 10-crop TTA |',
              '|---|---|---:|---:|---:|---:|---:|---:|---:|']
+    pct = lambda v: '-' if v is None else f"{v:.2%}"
     for r in rows:
-        lim = {**PROXY, **POINTS[r['name']][2]}['limit'] if r['name'] in POINTS else r.get('limit', '-')
+        lim = {**PROXY, **POINTS[r['name']][2]}['limit'] if r['name'] in POINTS else r['limit']
         lines.append(f"| `{r['name']}` | {r['family']} | {r['epochs']} | {lim:,} | {r['minutes']:.1f} | {r['epoch_s']:.0f} | "
-                     f"{r['val_none']:.2%} | {r['val_flip']:.2%} | {r['val_crops']:.2%} |".replace('%', '%'))
+                     f"{pct(r['val_none'])} | {pct(r['val_flip'])} | {pct(r.get('val_crops'))} |")
     return '\n'.join(lines)
 
 def plot(rows:list, path:Path):
@@ -100,8 +103,9 @@ def plot(rows:list, path:Path):
     fams = sorted({r['family'] for r in rows})
     for fam, c in zip(fams, plt.cm.tab10.colors):
         rs = [r for r in rows if r['family'] == fam]
-        ax.scatter([r['minutes'] for r in rs], [100 * r['val_flip'] for r in rs], color=c, label=fam, s=30)
-        for r in rs: ax.annotate(r['name'], (r['minutes'], 100 * r['val_flip']), fontsize=7, xytext=(3, 3), textcoords='offset points')
+        ax.scatter([r['minutes'] for r in rs], [100 * r['val_flip'] for r in rs], color=c, label=fam, s=60 if fam == FULL else 30,
+                   marker='*' if fam == FULL else 'o')
+        for r in rs: ax.annotate(r['name'].replace('vgg_', ''), (r['minutes'], 100 * r['val_flip']), fontsize=7, xytext=(3, 3), textcoords='offset points')
     ax.set_xscale('log'); ax.set_xlabel('wall-clock training minutes on 2 CPU cores (log scale)')
     ax.set_ylabel('PublicTest accuracy, flip TTA (%)'); ax.grid(alpha=.3); ax.legend(fontsize=8)
     ax.set_title('fer_nbdev CPU study: accuracy against training time')
@@ -113,7 +117,7 @@ def main(argv=None):
     ap.add_argument('--data', required=True); ap.add_argument('--out', default='runs/study')
     ap.add_argument('--only', default=None, help='comma-separated point names (default: all)')
     ap.add_argument('--threads', type=int, default=2); ap.add_argument('--report-only', action='store_true')
-    ap.add_argument('--extra', nargs='*', default=[], help='other finished run folders to measure and list (e.g. full runs)')
+    ap.add_argument('--full', default=None, help=f"JSON list of full runs (all training faces) measured elsewhere, listed as family {FULL!r}")
     ap.add_argument('--table', default=None); ap.add_argument('--plot', default=None)
     a = ap.parse_args(argv)
     out = Path(a.out); names = a.only.split(',') if a.only else list(POINTS)
@@ -129,7 +133,7 @@ def main(argv=None):
     for n in names:
         if _finished(out/n, {**PROXY, **POINTS[n][2]}['epochs']) and n not in rows: rows[n] = measure(n, data, out)
         res_path.write_text(json.dumps(rows, indent=1))
-    rs = [rows[n] for n in POINTS if n in rows]
+    rs = [rows[n] for n in POINTS if n in rows] + (json.loads(Path(a.full).read_text()) if a.full else [])
     md = table(rs); print(md)
     if a.table: Path(a.table).write_text(md + '\n')
     if a.plot: plot(rs, Path(a.plot))

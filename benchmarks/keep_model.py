@@ -8,6 +8,7 @@ Steps, by the protocol (nothing is chosen on PrivateTest): `best.pt` (chosen on 
 temperature fitted on PublicTest; the calibrated checkpoint is written as float16 safetensors `models/NAME.safetensors`;
 that file, read back as users read it, is evaluated on PublicTest, PrivateTest and the combined test folder with each
 test-time augmentation (none, flip, crops); the TTA that is best on PublicTest is recorded in the file as its default.
+A `.safetensors` file instead of a run is copied unchanged and evaluated the same way (its recorded TTA stays).
 `models/NAME.json` gets the figures, the file's size and sha256, and the commands. See `models/README.md`.
 """
 import argparse, hashlib, json, shlex, sys, time
@@ -16,16 +17,17 @@ from pathlib import Path
 from fer_nbdev.core import cli_errors, atomic_write
 from fer_nbdev.data import load_faces
 from fer_nbdev.models import count_params
+from fer_nbdev.eval import evaluate
 from fer_nbdev.checkpoint import load_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from make_default import make_file   # one definition of calibrate, export, evaluate per TTA and choose the TTA
+from make_default import make_file, _short, TTAS   # one definition of calibrate, export, evaluate per TTA and choose the TTA
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('run', help='run folder from fer_train (with best.pt and metrics.json)')
+    ap.add_argument('run', help='run folder from fer_train (with best.pt and metrics.json), or a .safetensors file to keep as it is')
     ap.add_argument('--name', required=True, help='file name in models/ (without suffix)')
     ap.add_argument('--data', default=None, help="FER-2013 archive or folder (default: the run's)")
     ap.add_argument('--dir', default=str(ROOT/'models'))
@@ -34,11 +36,17 @@ def main():
     with cli_errors('keep_model'):
         run, d = Path(a.run), Path(a.dir)
         out = d/f'{a.name}.safetensors'
-        data = load_faces(a.data or json.loads((run/'config.json').read_text())['data'])
         t0 = time.time()
-        meta = make_file(run, out, data)
-        model, meta2 = load_weights(out)
-        assert meta2['evaluation'] == meta['evaluation']
+        if run.is_file():   # a weights file already made (e.g. an earlier shipped default): copied unchanged, evaluated
+            meta = load_weights(run)[1]
+            data = load_faces(a.data or meta['config']['data'])
+            with atomic_write(out, 'wb') as f: f.write(run.read_bytes())
+            meta['evaluation'] = {t: _short(evaluate(out, data, tta=t, device='cpu')) for t in TTAS}
+        else:
+            data = load_faces(a.data or json.loads((run/'config.json').read_text())['data'])
+            meta = make_file(run, out, data)
+            assert load_weights(out)[1]['evaluation'] == meta['evaluation']
+        model = load_weights(out)[0]
         ev, h = meta['evaluation'], meta['history']
         rec = dict(file=out.name, bytes=out.stat().st_size, sha256=hashlib.sha256(out.read_bytes()).hexdigest(),
                    arch=meta['arch'], arch_kwargs=meta['arch_kwargs'], params=count_params(model), tta=meta['tta'],

@@ -131,13 +131,17 @@ def _rescale(face:dict, sx:float, sy:float) -> dict:
     if sal: out['saliency'] = dict(sal, box=sc(sal['box']))
     return out
 
+def _checkpoints(rec) -> list:
+    "The file(s) `rec` runs: one, or the members of an ensemble."
+    return [Path(p) for p in (rec.checkpoint if isinstance(rec.checkpoint, (list, tuple)) else [rec.checkpoint])]
+
 def _model_info(rec) -> dict:
     "Name, classes and their colours, input size, backend, TTA, crop margin, checkpoint file name and metrics of the model `rec` runs."
     onnx_meta = getattr(rec.model, 'meta', None) if hasattr(rec.model, 'session') else None
     info = dict(name=onnx_meta.get('arch') if onnx_meta else rec.model.fer_cfg.get('arch'), classes=list(rec.classes),
                 colors=class_colors(rec.classes), input_size=list(rec.model.fer_cfg['input_size']),
                 backend='onnx' if onnx_meta is not None else 'torch', tta=rec.tta, margin=rec.margin,
-                explain=onnx_meta is None, checkpoint=Path(rec.checkpoint).name, metrics=None, model_card='/model-card')
+                explain=onnx_meta is None, checkpoint=' + '.join(p.name for p in _checkpoints(rec)), metrics=None, model_card='/model-card')
     try: info['metrics'] = _jsonable(json.loads(onnx_meta.get('metrics') or 'null') if onnx_meta
                                      else getattr(rec, 'metrics', None))  # as read when `rec` loaded it: no second read
     except ValueError: pass
@@ -313,7 +317,9 @@ NOTE = ("Expression recognition reads facial movements, not inner feelings: a sm
 
 def _card_file(rec) -> Path|None:
     "MODEL_CARD.md beside the checkpoint; for the shipped default model, the one at the root of a source checkout."
-    ck, dw = Path(rec.checkpoint).resolve(), default_weights().resolve()
+    cks = _checkpoints(rec)
+    if len(cks) != 1: return None   # an ensemble: no one card describes it
+    ck, dw = cks[0].resolve(), default_weights().resolve()
     cands = [ck.parent / 'MODEL_CARD.md']
     if ck == dw and (dw.parents[2] / 'settings.ini').is_file(): cands.append(dw.parents[2] / 'MODEL_CARD.md')
     return next((p for p in cands if p.is_file()), None)
