@@ -43,12 +43,15 @@ POINTS = {
 TTAS = ('none', 'flip', 'crops')
 FULL = 'full run'
 
+def _proxy(name:str) -> dict:
+    "The limit and epochs of point `name`."
+    return {**PROXY, **POINTS[name][2]}
+
 def _value(v) -> str: return json.dumps(v, separators=(',', ':')) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v)
 
 def command(name:str, data:str, out:Path) -> list:
     "The fer_train command line of point `name`."
-    fam, sets, over = POINTS[name]
-    p = {**PROXY, **over}
+    sets, p = POINTS[name][1], _proxy(name)
     sets = {**sets, 'drop_leaks': True, 'figures': False}
     recipe = sets.pop('recipe', 'fast')
     if 'teachers' in sets: sets['teachers'] = [t.format(out=out) for t in sets['teachers']]
@@ -61,7 +64,7 @@ def _finished(run:Path, epochs:int) -> bool:
 
 def train_point(name:str, data:str, out:Path, threads:int):
     "Train point `name` unless done (resume it when interrupted)."
-    run, epochs = out/name, {**PROXY, **POINTS[name][2]}['epochs']
+    run, epochs = out/name, _proxy(name)['epochs']
     if _finished(run, epochs): return
     cmd = command(name, data, out)
     if (run/'last.pt').exists(): cmd = ['fer_train', '--resume', str(run), '--quiet']
@@ -90,7 +93,7 @@ def table(rows:list) -> str:
              '|---|---|---:|---:|---:|---:|---:|---:|---:|']
     pct = lambda v: '-' if v is None else f"{v:.2%}"
     for r in rows:
-        lim = {**PROXY, **POINTS[r['name']][2]}['limit'] if r['name'] in POINTS else r['limit']
+        lim = _proxy(r['name'])['limit'] if r['name'] in POINTS else r['limit']
         lines.append(f"| `{r['name']}` | {r['family']} | {r['epochs']} | {lim:,} | {r['minutes']:.1f} | {r['epoch_s']:.0f} | "
                      f"{pct(r['val_none'])} | {pct(r['val_flip'])} | {pct(r.get('val_crops'))} |")
     return '\n'.join(lines)
@@ -125,13 +128,12 @@ def main(argv=None):
     if bad: sys.exit(f"cpu_study: unknown point {bad[0]!r}; known: {', '.join(POINTS)}")
     if not a.report_only:
         for n in names: train_point(n, a.data, out, a.threads)
-    from fer_nbdev.data import load_faces
-    from fer_nbdev.data import resolve_data
+    from fer_nbdev.data import load_faces, resolve_data
     data = load_faces(resolve_data(a.data))
     res_path = out/'study.json'
     rows = json.loads(res_path.read_text()) if res_path.exists() else {}
     for n in names:
-        if _finished(out/n, {**PROXY, **POINTS[n][2]}['epochs']) and n not in rows: rows[n] = measure(n, data, out)
+        if _finished(out/n, _proxy(n)['epochs']) and n not in rows: rows[n] = measure(n, data, out)
         res_path.write_text(json.dumps(rows, indent=1))
     rs = [rows[n] for n in POINTS if n in rows] + (json.loads(Path(a.full).read_text()) if a.full else [])
     md = table(rs); print(md)

@@ -17,12 +17,11 @@ from pathlib import Path
 from fer_nbdev.core import cli_errors, atomic_write
 from fer_nbdev.data import load_faces
 from fer_nbdev.models import count_params
-from fer_nbdev.eval import evaluate
 from fer_nbdev.checkpoint import load_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from make_default import make_file, _short, TTAS   # one definition of calibrate, export, evaluate per TTA and choose the TTA
+from make_default import make_file, evaluate_file   # one definition of calibrate, export, evaluate per TTA and choose the TTA
 
 
 def main():
@@ -41,12 +40,12 @@ def main():
             meta = load_weights(run)[1]
             data = load_faces(a.data or meta['config']['data'])
             with atomic_write(out, 'wb') as f: f.write(run.read_bytes())
-            meta['evaluation'] = {t: _short(evaluate(out, data, tta=t, device='cpu')) for t in TTAS}
+            meta['evaluation'] = evaluate_file(out, data)
         else:
             data = load_faces(a.data or json.loads((run/'config.json').read_text())['data'])
             meta = make_file(run, out, data)
-            assert load_weights(out)[1]['evaluation'] == meta['evaluation']
-        model = load_weights(out)[0]
+        model, stored = load_weights(out)
+        if not run.is_file(): assert stored['evaluation'] == meta['evaluation']
         ev, h = meta['evaluation'], meta['history']
         rec = dict(file=out.name, bytes=out.stat().st_size, sha256=hashlib.sha256(out.read_bytes()).hexdigest(),
                    arch=meta['arch'], arch_kwargs=meta['arch_kwargs'], params=count_params(model), tta=meta['tta'],

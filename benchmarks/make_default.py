@@ -44,13 +44,17 @@ def _pct(x): return f"{100 * x:.2f}%"
 
 TTAS = ('none', 'flip', 'crops')
 
+def evaluate_file(path:Path, data, tta_choices=TTAS) -> dict:
+    "The `_short` evaluation of the file at `path` on every split, per test-time augmentation."
+    return {t: _short(evaluate(path, data, tta=t, device='cpu')) for t in tta_choices}
+
 def make_file(run:Path, out:Path, data, tta_choices=TTAS) -> dict:
     "Calibrate `run`'s best.pt, export it as float16 safetensors, evaluate the file per TTA, record the PublicTest-chosen TTA."
     cal = calibrate_checkpoint(run/'best.pt', data=data, out=run/'calibrated.pt', device='cpu')
     print(f"temperature {cal['temperature']:.3f}; ECE {cal['ece']}")
     extra = dict(history=_history(run), calibration={k: cal[k] for k in ('temperature', 'fit_split', 'ece')})
     export_weights(run/'calibrated.pt', out, extra=extra)
-    ev = {t: _short(evaluate(out, data, tta=t, device='cpu')) for t in tta_choices}
+    ev = evaluate_file(out, data, tta_choices)
     tta = max(tta_choices, key=lambda t: ev[t]['val']['accuracy'])   # chosen on PublicTest (a tie: the cheaper, listed first)
     metrics = {s: {k: v for k, v in ev['none'][s].items() if k != 'recall'} for s in ev['none']}
     for t in tta_choices[1:]: metrics[t] = {s: ev[t][s]['accuracy'] for s in ev[t]}

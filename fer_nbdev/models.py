@@ -201,14 +201,14 @@ def _gray_cfg(model:nn.Module, in_chans:int, img_size:int|tuple, explain_layer:s
 def _head_pool(img_size:int|tuple, crop:int=0) -> int:
     "Side of the map a 4-stage net's head pools to: 3 (a 48x48 input's last map), or the last map's side when smaller."
     side = _check_crop(img_size, crop) or (img_size if isinstance(img_size, int) else min(img_size))
-    return max(1, min(3, side // 16))
+    return max(1, min(3, side // 16))   # pooling up to a larger map copies values, and does not export to ONNX
 
 def _check_crop(img_size:int|tuple, crop) -> int:
     "`crop`, or `ConfigError` unless it is a whole number of pixels from 0 (no crop) to the face's smaller side."
     side = img_size if isinstance(img_size, int) else min(img_size)
     if isinstance(crop, bool) or not isinstance(crop, int) or not 0 <= crop <= side:
         raise ConfigError(f"crop must be a whole number of pixels between 0 (no crop) and {side}, got {crop!r}")
-    return crop   # pooling up to a larger map copies values, and does not export to ONNX
+    return crop
 
 def _no_pretrained(name:str, pretrained):
     if pretrained: raise ConfigError(f"{name} has no pretrained weights: train it, or load a checkpoint")
