@@ -11,11 +11,11 @@ from safetensors import safe_open
 from safetensors.torch import save as st_save
 from . import __version__
 from .core import CheckpointError, ConfigError, atomic_write, save_torch
-from .models import create_model, model_builder
+from .models import create_model, model_builder, frame_size
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'CKPT_VERSION', 'WEIGHTS_FORMAT', 'unwrap_model', 'save_checkpoint', 'checkpoint_kwargs',
-           'load_checkpoint', 'export_weights', 'load_weights']
+           'load_checkpoint', 'export_weights', 'load_weights', 'load_ensemble']
 
 # %% ../nbs/05_checkpoint.ipynb #4befc158
 CKPT_FORMAT, CKPT_VERSION = 'fer_nbdev.checkpoint', 1
@@ -217,3 +217,23 @@ def load_weights(path, # a .safetensors file from `export_weights`
     state_dict = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
     model = _build(meta, state_dict, path)
     return model.to(device).eval(), meta
+
+# %% ../nbs/05_checkpoint.ipynb #69a9c0f8
+def load_ensemble(paths:list, # the members: checkpoints or .safetensors weights files
+                  device='cpu', # where to put the models
+                  classes:list=None, # class names every member must predict, in order (a dataset's); None: the first member's
+                  same_frame:bool=False, # also require one face size (`models.frame_size`): faces are cut once for all members
+                 ) -> tuple[list, list]:
+    "`(models, checkpoint dicts)` of `paths`; `CheckpointError` unless the members predict the same classes (and see one face size)."
+    paths = [Path(p) for p in paths]
+    if not paths: raise ConfigError("an ensemble needs at least one checkpoint")
+    models, ckpts = map(list, zip(*[load_checkpoint(p, device) for p in paths]))
+    want = list(ckpts[0]['classes']) if classes is None else list(classes)
+    for p, m, ck in zip(paths, models, ckpts):
+        if list(ck['classes']) != want:
+            raise CheckpointError(f"{p}: classes {list(ck['classes'])} differ from " + (f"{paths[0]}'s {want}; an ensemble needs the same classes"
+                                  if classes is None else f"the data's {want}"))
+        if same_frame and frame_size(m) != frame_size(models[0]):
+            raise CheckpointError(f"{p}: face size {frame_size(m)} differs from {paths[0]}'s {frame_size(models[0])}; "
+                                  "an ensemble that cuts faces once needs one face size")
+    return models, ckpts

@@ -11,7 +11,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from scipy.stats import rankdata
 from .core import ConfigError
 from .data import FER2013_CLASSES
-from .models import create_model, preprocess, frame_size
+from .models import create_model, preprocess, frame_size, centre_window
 from .predict import TTA_MODES, tta_views, predict_proba
 
 # %% auto #0
@@ -80,7 +80,7 @@ def _in_face(m:torch.Tensor, # maps [B, h, w] over the model's input
     ch, cw = round(H * h / FH), round(W * w / FW)     # the window's size in the faces' pixels
     if tuple(m.shape[-2:]) != (ch, cw): m = nn.functional.interpolate(m[:, None], size=(ch, cw), mode='bilinear')[:, 0]
     if (ch, cw) == (H, W): return m
-    t, l = (H - ch) // 2, (W - cw) // 2
+    t, l = centre_window((H, W), (ch, cw))
     return nn.functional.pad(m, (l, W - cw - l, t, H - ch - t))
 
 def _scale01(m:torch.Tensor) -> torch.Tensor:

@@ -12,9 +12,9 @@ from fastcore.script import call_parse
 from .core import ConfigError, cli_errors
 
 # %% auto #0
-__all__ = ['FER2013_MEAN', 'FER2013_STD', 'register_model', 'list_models', 'frame_size', 'model_builder', 'create_model',
-           'count_params', 'seed_vgg19_bn', 'conv_bn_relu', 'init_weights', 'FerVGG', 'fer_vgg', 'BasicBlock',
-           'FerResNet', 'fer_resnet', 'fer_tiny', 'preprocess', 'models_table', 'fer_models']
+__all__ = ['FER2013_MEAN', 'FER2013_STD', 'register_model', 'list_models', 'frame_size', 'centre_window', 'model_builder',
+           'create_model', 'count_params', 'seed_vgg19_bn', 'conv_bn_relu', 'init_weights', 'FerVGG', 'fer_vgg',
+           'BasicBlock', 'FerResNet', 'fer_resnet', 'fer_tiny', 'preprocess', 'models_table', 'fer_models']
 
 # %% ../nbs/04_models.ipynb #3a9125fe
 _MODELS = {}
@@ -54,6 +54,12 @@ def frame_size(cfg, # a model's `fer_cfg` (or the model, or a checkpoint dict)
     "(H, W) of the whole face `preprocess` takes without resizing: the input size, or the frame a cropping model crops."
     cfg = getattr(cfg, 'fer_cfg', cfg)
     return tuple(cfg.get('frame_size') or cfg['input_size'][1:])
+
+def centre_window(size:tuple, # (H, W) of the whole: a cropping model's frame, or faces explained
+                  window:tuple, # (h, w) of the window centred in it: the model's input, or the input's place in the faces
+                 ) -> tuple:
+    "`(top, left)` of `window` centred in `size`: where a cropping model's input lies in its face (`preprocess`, `explain`)."
+    return (size[0] - window[0]) // 2, (size[1] - window[1]) // 2
 
 def _last_conv(model:nn.Module) -> str|None:
     "Module path of the last `nn.Conv2d` of `model` (registration order), or None."
@@ -337,7 +343,9 @@ def preprocess(x:torch.Tensor, # uint8 or float grey levels 0..255, [N, H, W] or
     x = x.to(torch.float64 if x.dtype == torch.float64 else torch.float32)
     if tuple(x.shape[-2:]) != (FH, FW):
         x = F.interpolate(x, size=(FH, FW), mode='bilinear', antialias=True, align_corners=False)
-    if (FH, FW) != (H, W): x = x[..., (FH - H) // 2:(FH - H) // 2 + H, (FW - W) // 2:(FW - W) // 2 + W]
+    if (FH, FW) != (H, W):
+        t, l = centre_window((FH, FW), (H, W))
+        x = x[..., t:t + H, l:l + W]
     mean, std = tuple(cfg['mean']), tuple(cfg['std'])
     if len(set(mean)) == 1 and len(set(std)) == 1: mean, std = float(mean[0]), float(std[0])  # scalars: no host-to-device copy
     else:

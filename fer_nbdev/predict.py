@@ -8,10 +8,10 @@ import time, contextlib
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .core import ConfigError, DataError, CheckpointError, default_device
+from .core import ConfigError, DataError, default_device
 from .data import SUBSETS, FaceData, load_faces, resolve_data
 from .models import preprocess
-from .checkpoint import load_checkpoint
+from .checkpoint import load_ensemble
 from .augment import as_batch
 
 # %% auto #0
@@ -112,15 +112,6 @@ def match_classes(data, classes:list, what:str):
     return remap[data.labels]
 
 # %% ../nbs/07_predict.ipynb #ea79c212
-def _load_ensemble(paths:list) -> tuple:
-    "Models (on the CPU) and checkpoint dicts of `paths`; CheckpointError when they predict different classes."
-    models, ckpts = zip(*[load_checkpoint(p, device='cpu') for p in paths])
-    classes = list(ckpts[0]['classes'])
-    for p, c in zip(paths[1:], ckpts[1:]):
-        if list(c['classes']) != classes:
-            raise CheckpointError(f"{p}: classes {list(c['classes'])} differ from {paths[0]}'s {classes}; an ensemble needs the same classes")
-    return list(models), list(ckpts)
-
 def predict_splits(checkpoints, # one checkpoint path, or a list of them (an ensemble: probabilities averaged)
                    data=None, # a dataset path or a FaceData; default: the first checkpoint's training data, else FER-2013
                    splits=('val', 'test', 'combined'), # split names (see `SPLITS`), or one comma-separated string
@@ -136,7 +127,7 @@ def predict_splits(checkpoints, # one checkpoint path, or a list of them (an ens
     names = parse_splits(splits)
     if tta not in TTA_MODES: raise ConfigError(f"unknown tta {tta!r}; choose one of {', '.join(TTA_MODES)}")
     dev = default_device(device)           # a bad device is an error before anything is loaded
-    models, ckpts = _load_ensemble(paths)
+    models, ckpts = load_ensemble(paths)   # on the CPU; each moves to `dev` in turn
     classes = list(ckpts[0]['classes'])
     data = dataset_for(data, ckpts[0].get('config'), lenient)
     labels = match_classes(data, classes, str(paths[0]))

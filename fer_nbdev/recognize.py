@@ -15,7 +15,7 @@ from fastcore.script import call_parse, Param
 import fer_nbdev
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json, default_device
 from .models import frame_size
-from .checkpoint import load_checkpoint
+from .checkpoint import load_ensemble
 from .predict import predict_proba
 from .detect import CROP_MARGIN, load_image, create_detector, face_crops, crop_transform
 
@@ -51,16 +51,6 @@ def _explain_module():
     import fer_nbdev.explain
     return fer_nbdev.explain
 
-def _load_models(paths:list, device) -> tuple:
-    "The models of `paths` on `device` and the first one's checkpoint dict; `ConfigError` unless their classes and face sizes agree."
-    models, metas = zip(*[load_checkpoint(p, device=device) for p in paths])
-    for p, m, meta in zip(paths[1:], models[1:], metas[1:]):
-        if list(meta['classes']) != list(metas[0]['classes']):
-            raise ConfigError(f"{p}: classes {list(meta['classes'])} differ from {paths[0]}'s {list(metas[0]['classes'])}; an ensemble needs the same classes")
-        if frame_size(m) != frame_size(models[0]):   # the faces are cropped once, at this size; each model crops its own input
-            raise ConfigError(f"{p}: face size {frame_size(m)} differs from {paths[0]}'s {frame_size(models[0])}")
-    return list(models), metas[0]
-
 class Recognizer:
     "Find faces in images and classify their expressions with a fer_nbdev model, or an ensemble of them."
     def __init__(self, checkpoint=None, # checkpoint, .safetensors weights or .onnx file, or a list of checkpoints (an ensemble); None: the shipped default
@@ -87,7 +77,9 @@ class Recognizer:
             self.classes, self.models = list(self.model.classes), [self.model]
         else:
             self.device = default_device(device)
-            self.models, meta = _load_models(paths, self.device)
+            # faces are cut once, at one face size, for all members; each model crops its own input from them
+            self.models, metas = load_ensemble(paths, self.device, same_frame=True)
+            meta = metas[0]
             self.model = self.models[0]   # the first model: its preprocessing, input size and default tta serve them all
             self.classes = list(meta['classes'])
             self.metrics = meta.get('metrics') if len(paths) == 1 else None  # what the file states, if any; not an ensemble's

@@ -13,7 +13,7 @@ from .core import BadEntryError, ConfigError, CheckpointError, cli_errors, atomi
     remove_partial_writes
 from .data import FaceData, load_faces, resolve_data, stratified_split
 from .models import count_params
-from .checkpoint import save_checkpoint, load_checkpoint
+from .checkpoint import save_checkpoint, load_checkpoint, load_ensemble
 from .predict import predict_proba
 from .config import TrainConfig, get_config, check_config, parse_overrides, setting_types
 from .loop import DistEnv, Trainer, TrainingDiverged, TrainingInterrupted, init_distributed, build_trainer, \
@@ -203,16 +203,6 @@ def _sha256(path) -> str:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
     return h.hexdigest()
 
-def _load_teachers(paths:list, classes:list) -> list:
-    "The teacher models (on the CPU); `ConfigError` for classes that differ from the data's."
-    models = []
-    for p in paths:
-        m, ck = load_checkpoint(p, device='cpu')
-        if list(ck['classes']) != list(classes):
-            raise ConfigError(f"teacher {p}: classes {list(ck['classes'])} differ from the data's {list(classes)}")
-        models.append(m)
-    return models
-
 def teacher_probs(teachers:list, # checkpoints or .safetensors files of the teacher ensemble
                   images:torch.Tensor, # the training faces, uint8 [N, H, W]
                   classes:list, # the data's class names, in order: every teacher must predict them
@@ -230,7 +220,7 @@ def teacher_probs(teachers:list, # checkpoints or .safetensors files of the teac
         try: c = torch.load(cache, map_location='cpu', weights_only=True)
         except Exception: c = None   # an unreadable cache is computed again
         if isinstance(c, dict) and all(c.get(k) == v for k, v in key.items()): return c['probs'], True
-    models = _load_teachers(paths, classes)
+    models, _ = load_ensemble(paths, classes=classes)   # on the CPU; `CheckpointError` for classes not the data's
     probs = torch.stack([predict_proba(models, v, batch_size=batch_size, device=device) for v in (images, images.flip(-1))], 1)
     if cache is not None:
         with atomic_write(cache) as f: torch.save({**key, 'probs': probs}, f)
