@@ -65,7 +65,9 @@ def open_image(src, # a path (str or Path) or the bytes of an image file
         n = next(iter(re.findall(r'\d+', str(e))), None)
         raise ImageTooLarge(f"{name}: image is {int(n):,} pixels; the limit is {max_pixels:,}" if n else
                             f"{name}: image has over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; the limit is {max_pixels:,}") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, TypeError) as e:
+    except UnidentifiedImageError:   # Pillow's message names the file again, or a BytesIO object's memory address
+        raise DataError(f"{name}: not a readable image (unknown format, or not an image)") from None
+    except (OSError, ValueError, SyntaxError, EOFError, TypeError) as e:
         raise DataError(f"{name}: not a readable image ({type(e).__name__}: {str(e)[:80]})") from None
     return np.ascontiguousarray(a), (w, h)
 

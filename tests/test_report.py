@@ -144,3 +144,12 @@ def test_bad_input(work, args, msg):
     r = run(work, *args)
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert r.stderr.count('\n') == 1 and r.stderr.startswith('fer_report: error:') and msg in r.stderr, r.stderr
+
+
+def test_corrupt_face_is_named_without_a_flag_fer_report_lacks(work):
+    data = write_faces(synthetic_faces(n_per_class=4, seed=1), work / 'jpgs', ext='jpg')
+    bad = sorted((data / 'test' / 'happy').glob('*.jpg'))[0]; bad.write_bytes(bad.read_bytes()[:200])
+    r = run(work, 'run', '--data', data, '--out', work / 'corrupt.html', '--no_maps')
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and bad.name in r.stderr, r.stderr
+    assert 'fer_eval --lenient' in r.stderr and 'pass --lenient' not in r.stderr, r.stderr
+    assert not (work / 'corrupt.html').exists()
