@@ -12,7 +12,7 @@ from PIL import Image
 from fastcore.script import call_parse
 from .core import FerError, DataError, ConfigError, cli_errors
 from .detect import open_image, ImageTooLarge, MAX_PIXELS
-from .recognize import Recognizer, default_weights
+from .recognize import Recognizer
 from .eval import FER2013_SPLIT_NAMES
 from .plots import class_colors
 try:  # the `serve` extra (fastapi, uvicorn, python-multipart): without it this module imports, its decoding and batching
@@ -316,13 +316,11 @@ NOTE = ("Expression recognition reads facial movements, not inner feelings: a sm
         "accuracy varies across people, faces, lighting and cameras.")
 
 def _card_file(rec) -> Path|None:
-    "MODEL_CARD.md beside the checkpoint; for the shipped default model, the one at the root of a source checkout."
+    "MODEL_CARD.md beside the checkpoint (the shipped default's is installed beside its weights)."
     cks = _checkpoints(rec)
     if len(cks) != 1: return None   # an ensemble: no one card describes it
-    ck, dw = cks[0].resolve(), default_weights().resolve()
-    cands = [ck.parent / 'MODEL_CARD.md']
-    if ck == dw and (dw.parents[2] / 'settings.ini').is_file(): cands.append(dw.parents[2] / 'MODEL_CARD.md')
-    return next((p for p in cands if p.is_file()), None)
+    p = cks[0].parent / 'MODEL_CARD.md'
+    return p if p.is_file() else None
 
 def _card_markdown(info:dict) -> str:
     "A short model card from what the model file states (when no MODEL_CARD.md is found)."

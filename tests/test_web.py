@@ -266,7 +266,7 @@ def test_webcam(page):
 
 
 def test_model_card(page, server):
-    "The card the page links to: the repository's MODEL_CARD.md for the shipped model in a checkout, rendered, escaped."
+    "The card the page links to: the shipped model's MODEL_CARD.md, installed beside its weights, rendered, escaped."
     page.click('header a[href="/model-card"]')
     sync_api.expect(page.locator('h1')).to_contain_text('Model card')
     txt = page.inner_text('body')
