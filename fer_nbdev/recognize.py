@@ -20,8 +20,8 @@ from .predict import predict_proba
 from .detect import CROP_MARGIN, load_image, create_detector, face_crops, crop_transform
 
 # %% auto #0
-__all__ = ['NO_DEFAULT', 'default_weights', 'Recognizer', 'annotate', 'map_peak', 'overlay_maps', 'out_errors', 'predict_files',
-           'fer_predict']
+__all__ = ['NO_DEFAULT', 'CHECKPOINT_HELP', 'default_weights', 'Recognizer', 'annotate', 'map_peak', 'overlay_maps', 'out_errors',
+           'predict_files', 'checkpoint_arg', 'fer_predict']
 
 # %% ../nbs/18_recognize.ipynb #6c657cbe
 def default_weights() -> Path:
@@ -364,10 +364,22 @@ def _finish(images:list, errors:list, out:Path, ours:set, rec:Recognizer, detect
         + (f"; {len(errors)} input{'s' * (len(errors) != 1)} failed" if errors else '') + f"; wrote {', '.join(str(out / w) for w in written)}")
     return summary
 
+# %% ../nbs/18_recognize.ipynb #b97304c5
+CHECKPOINT_HELP = ("checkpoint or .safetensors weights (default: the model shipped with fer_nbdev); several "
+                   "(--checkpoint a.pt --checkpoint b.pt, or a.pt,b.pt) make an ensemble")
+
+def checkpoint_arg(checkpoint, # what --checkpoint gave: None, a path, or a list of them, each possibly comma-separated
+                  ) -> str|list|None:
+    "None (the shipped default), one path, or a list of paths (an ensemble) for `Recognizer`."
+    if checkpoint is None: return None
+    cks = [c.strip() for s in ([checkpoint] if isinstance(checkpoint, (str, Path)) else checkpoint) for c in str(s).split(',') if c.strip()]
+    if not cks: raise ConfigError(f"checkpoint {checkpoint!r}: names no file")
+    return cks[0] if len(cks) == 1 else cks
+
 # %% ../nbs/18_recognize.ipynb #685ae911
 @call_parse
 def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", str, nargs='+'),
-                checkpoint:Param("checkpoint or .safetensors weights (default: the model shipped with fer_nbdev); several (--checkpoint a.pt --checkpoint b.pt, or a.pt,b.pt) make an ensemble", str, action='append')=None,
+                checkpoint:Param(CHECKPOINT_HELP, str, action='append')=None,
                 out:str='fer_out', # folder for the annotated images, faces.json and faces.csv
                 csv:bool=False, # also write faces.csv, one row per face
                 cards:bool=False, # also write <name>_fer.cards.png per photo with faces: each face's crop beside its probabilities
@@ -382,9 +394,7 @@ def fer_predict(paths:Param("images, folders or glob patterns (quote globs)", st
     "Recognise facial expressions in photos: annotated copies and faces.json (and faces.csv) in --out."
     with cli_errors('fer_predict'):
         if isinstance(paths, (str, Path)): paths = [paths]
-        if checkpoint is not None:   # --checkpoint may be repeated, and each may list several, comma-separated
-            cks = [c for s in ([checkpoint] if isinstance(checkpoint, (str, Path)) else checkpoint) for c in str(s).split(',') if c]
-            checkpoint = cks[0] if len(cks) == 1 else cks
+        checkpoint = checkpoint_arg(checkpoint)   # repeated, or comma-separated: an ensemble
         if explain and backend != 'torch': raise ConfigError("--explain needs --backend torch (ONNX Runtime computes no gradients)")
         say_error = lambda path, message: tqdm.write(f"fer_predict: error: {message}", file=sys.stderr)
         s = predict_files(paths, out=out, checkpoint=checkpoint, csv_out=csv, cards=cards, explain=explain,

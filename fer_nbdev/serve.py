@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import mistune
 from PIL import Image
-from fastcore.script import call_parse
+from fastcore.script import call_parse, Param
 from .core import FerError, DataError, ConfigError, cli_errors
 from .detect import open_image, ImageTooLarge, MAX_PIXELS
-from .recognize import Recognizer
+from .recognize import Recognizer, checkpoint_arg, CHECKPOINT_HELP
 from .eval import FER2013_SPLIT_NAMES
 from .plots import class_colors
 try:  # the `serve` extra (fastapi, uvicorn, python-multipart): without it this module imports, its decoding and batching
@@ -411,7 +411,7 @@ def _listen(host:str, port:int) -> socket.socket:
     return s
 
 @call_parse
-def fer_serve(checkpoint:str=None, # checkpoint or .onnx file to serve (default: the model shipped with fer_nbdev)
+def fer_serve(checkpoint:Param(CHECKPOINT_HELP + '; or an .onnx file', str, action='append')=None,
               host:str='127.0.0.1', # interface to listen on (0.0.0.0 for every interface)
               port:int=8000, # TCP port
               backend:str='torch', # torch, or onnx: the classifier on ONNX Runtime (a checkpoint is exported once, cached; an .onnx file implies it)
@@ -424,6 +424,6 @@ def fer_serve(checkpoint:str=None, # checkpoint or .onnx file to serve (default:
         _need_extra()
         os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # before torch loads OpenMP: no spinning threads between calls
         if max_mb <= 0 or max_faces < 1: raise ConfigError(f"--max_mb and --max_faces must be positive, got {max_mb} and {max_faces}")
-        app = create_app(checkpoint, detector=detector, max_bytes=int(max_mb * 1e6), max_faces=max_faces, backend=backend)
+        app = create_app(checkpoint_arg(checkpoint), detector=detector, max_bytes=int(max_mb * 1e6), max_faces=max_faces, backend=backend)
         sock = _listen(host, port)   # model, detector and address all checked before the server starts
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level='info')).run(sockets=[sock])

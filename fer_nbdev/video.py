@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param
 from .core import FerError, DataError, ConfigError, cli_errors, atomic_write, save_json
-from .recognize import Recognizer, annotate, out_errors
+from .recognize import Recognizer, annotate, out_errors, checkpoint_arg, CHECKPOINT_HELP
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # unreadable videos get our one error line, not FFmpeg's log
 
 # %% auto #0
@@ -224,7 +224,7 @@ def process_video(src, # a video file, or an int: a camera index
 @call_parse
 def fer_video(src:Param("video file (or use --webcam N)", str, nargs='?'),
               webcam:int=None, # read camera N instead of a file (stop with Ctrl-C or --max_frames)
-              checkpoint:str=None, # checkpoint or .safetensors weights (default: the model shipped with fer_nbdev)
+              checkpoint:Param(CHECKPOINT_HELP, str, action='append')=None,
               out:str='fer_out', # folder for the annotated video, the CSV and the plot
               detector:str=None, # face detector: yunet (default), haar, or mtcnn (optional: pip install facenet-pytorch==2.5.3)
               alpha:float=0.5, # temporal smoothing: weight of the newest frame (1: none)
@@ -236,7 +236,7 @@ def fer_video(src:Param("video file (or use --webcam N)", str, nargs='?'),
     with cli_errors('fer_video'):
         if (src is None) == (webcam is None): raise FerError("give a video file or --webcam N (one of them)")
         if webcam is not None and webcam < 0: raise ConfigError(f"--webcam {webcam}: a camera number is 0 or more")
-        try: process_video(webcam if webcam is not None else src, out=out, checkpoint=checkpoint, detector=detector,
+        try: process_video(webcam if webcam is not None else src, out=out, checkpoint=checkpoint_arg(checkpoint), detector=detector,
                            device=device, alpha=alpha, max_frames=max_frames, overwrite=overwrite)
         except OutputExists as e:
             raise FerError(f"{e.path}: exists and was not written by fer_video; choose another --out, or pass --overwrite to replace it") from None

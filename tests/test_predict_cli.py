@@ -290,6 +290,29 @@ def test_fer_video_never_replaces_user_files(work):
     assert sorted(p.name for p in d.iterdir()) == ['fer_video.json', 'short_fer.csv', 'short_fer.mp4', 'short_fer.png']
 
 
+def test_fer_video_ensemble(work):
+    """`fer_video --checkpoint a.pt --checkpoint b.pt` (or a.pt,b.pt) is an ensemble, as in fer_predict: unsmoothed, each face's
+    probabilities are the mean of the models'; a missing member is named in one line."""
+    import cv2
+    if not (work / 'tiny2.pt').exists():
+        torch.manual_seed(1); save_checkpoint(work / 'tiny2.pt', create_model('fer_tiny'), FER2013_CLASSES)
+    vw = cv2.VideoWriter(str(work / 'ens.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), 10, (256, 256))
+    for _ in range(2): vw.write(np.ascontiguousarray(skdata.astronaut()[::2, ::2, ::-1]))
+    vw.release()
+    rows = {}
+    for name, args in [('a', ['--checkpoint', 'tiny.pt']), ('b', ['--checkpoint', 'tiny2.pt']),
+                       ('ab', ['--checkpoint', 'tiny.pt', '--checkpoint', 'tiny2.pt']), ('ab2', ['--checkpoint', 'tiny.pt,tiny2.pt'])]:
+        r = run_script('fer_video', 'ens.mp4', *args, '--alpha', '1', '--out', f'v_{name}', '--device', 'cpu', cwd=work)
+        assert r.returncode == 0, r.stderr
+        with open(work / f'v_{name}' / 'ens_fer.csv') as f: rows[name] = list(csv.DictReader(f))
+    assert len(rows['a']) == 2 and rows['ab'] == rows['ab2']
+    for ra, rb, rab in zip(rows['a'], rows['b'], rows['ab']):
+        for c in FER2013_CLASSES: assert abs(float(rab[f'p_{c}']) - (float(ra[f'p_{c}']) + float(rb[f'p_{c}'])) / 2) < 2e-3
+    r = run_script('fer_video', 'ens.mp4', '--checkpoint', 'tiny.pt,nothere.pt', '--out', 'v_bad', '--device', 'cpu', cwd=work)
+    errs = _errors(r.stderr)
+    assert r.returncode == 2 and len(errs) == 1 and 'nothere.pt' in errs[0], r.stderr
+
+
 @pytest.mark.parametrize('cam, needle', [('-1', '--webcam -1: a camera number is 0 or more'), ('7', 'webcam 7: cannot be opened')])
 def test_fer_video_bad_webcam(work, cam, needle):
     "Issue 11 item 7: `fer_video --webcam -1` crashed inside OpenCV (exit 139, no message) on a machine without cameras."
