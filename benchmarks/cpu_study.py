@@ -14,6 +14,8 @@ runs on all the faces.
     python benchmarks/cpu_study.py --data ../shared/data/fer2013.tar.xz --out runs/study            # every point
     python benchmarks/cpu_study.py --data ... --out runs/study --only vgg_w16,vgg_w16_c40            # some of them
     python benchmarks/cpu_study.py --data ... --out runs/study --report-only                         # table and plot
+    python benchmarks/cpu_study.py --data ... --report-only --proxies benchmarks/cpu_study_proxies.json \
+        --full benchmarks/cpu_study_full.json --table t.md --plot benchmarks/cpu_study.png              # from the record
 
 A point's minutes are its median epoch time times its epochs plus its validation time (the wall time is in study.json
 too): an epoch slowed by another job on the machine does not count. A finished point is not trained again (its folder holds the metrics); an interrupted one is resumed. Results go to
@@ -120,6 +122,7 @@ def main(argv=None):
     ap.add_argument('--data', required=True); ap.add_argument('--out', default='runs/study')
     ap.add_argument('--only', default=None, help='comma-separated point names (default: all)')
     ap.add_argument('--threads', type=int, default=2); ap.add_argument('--report-only', action='store_true')
+    ap.add_argument('--proxies', default=None, help='JSON list of proxy points measured earlier (benchmarks/cpu_study_proxies.json), for points not measured in --out')
     ap.add_argument('--full', default=None, help=f"JSON list of full runs (all training faces) measured elsewhere, listed as family {FULL!r}")
     ap.add_argument('--table', default=None); ap.add_argument('--plot', default=None)
     a = ap.parse_args(argv)
@@ -128,13 +131,18 @@ def main(argv=None):
     if bad: sys.exit(f"cpu_study: unknown point {bad[0]!r}; known: {', '.join(POINTS)}")
     if not a.report_only:
         for n in names: train_point(n, a.data, out, a.threads)
-    from fer_nbdev.data import load_faces, resolve_data
-    data = load_faces(resolve_data(a.data))
     res_path = out/'study.json'
     rows = json.loads(res_path.read_text()) if res_path.exists() else {}
-    for n in names:
-        if _finished(out/n, _proxy(n)['epochs']) and n not in rows: rows[n] = measure(n, data, out)
-        res_path.write_text(json.dumps(rows, indent=1))
+    todo = [n for n in names if _finished(out/n, _proxy(n)['epochs']) and n not in rows]
+    if todo:
+        from fer_nbdev.data import load_faces, resolve_data
+        data = load_faces(resolve_data(a.data))
+        for n in todo:
+            rows[n] = measure(n, data, out)
+            res_path.parent.mkdir(parents=True, exist_ok=True); res_path.write_text(json.dumps(rows, indent=1))
+    # points not measured in --out come from the published record (--proxies), so the table and plot can be redrawn anywhere
+    kept = {r['name']: r for r in json.loads(Path(a.proxies).read_text())} if a.proxies else {}
+    rows = {**kept, **rows}
     rs = [rows[n] for n in POINTS if n in rows] + (json.loads(Path(a.full).read_text()) if a.full else [])
     md = table(rs); print(md)
     if a.table: Path(a.table).write_text(md + '\n')
