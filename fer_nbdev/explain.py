@@ -75,13 +75,19 @@ def _in_face(m:torch.Tensor, # maps [B, h, w] over the model's input
              size:tuple, # (H, W) of the faces explained
             ) -> torch.Tensor:
     "Maps `[B, H, W]` over the faces: resized, and for a cropping model placed over its centre window (zero outside)."
-    (FH, FW), (_, h, w) = frame_size(cfg), cfg['input_size']
     H, W = size
-    ch, cw = round(H * h / FH), round(W * w / FW)     # the window's size in the faces' pixels
+    t, l, ch, cw = _face_window(cfg, size)
     if tuple(m.shape[-2:]) != (ch, cw): m = nn.functional.interpolate(m[:, None], size=(ch, cw), mode='bilinear')[:, 0]
     if (ch, cw) == (H, W): return m
-    t, l = centre_window((H, W), (ch, cw))
     return nn.functional.pad(m, (l, W - cw - l, t, H - ch - t))
+
+def _face_window(cfg:dict, # the model's `fer_cfg`
+                 size:tuple, # (H, W) of the faces explained
+                ) -> tuple:
+    "`(top, left, h, w)` of what the model sees in faces of `size`: the whole face, or a cropping model's centre window."
+    (FH, FW), (_, h, w) = frame_size(cfg), cfg['input_size']
+    ch, cw = round(size[0] * h / FH), round(size[1] * w / FW)     # the window's size in the faces' pixels
+    return (*centre_window(size, (ch, cw)), ch, cw)
 
 def _scale01(m:torch.Tensor) -> torch.Tensor:
     "Each map `[B, H, W]` scaled to [0, 1] (a constant map becomes zeros)."
@@ -178,9 +184,13 @@ def randomization_check(model:nn.Module, # the trained model
     kw = dict(method=method, tta=tta, batch_size=batch_size)
     mine = explain(model, faces, pred, **kw)
     theirs = explain(ref, faces, pred, **kw)
-    rho = rank_correlation(mine, theirs)
+    # compared where the model looks: a cropping model's maps are zero outside its window whatever its weights, and those
+    # shared zeros alone would correlate a trained model's maps with a random one's
+    t, l, h, w = _face_window(model.fer_cfg, tuple(faces.shape[-2:]))
+    seen = lambda m: m[:, t:t + h, l:l + w]
+    rho = rank_correlation(seen(mine), seen(theirs))
     K = model.fer_cfg['num_classes']
-    per_class = [explain(model, faces, k, **kw) for k in range(K)]
+    per_class = [seen(explain(model, faces, k, **kw)) for k in range(K)]
     pairs = [rank_correlation(per_class[i], per_class[j]) for i in range(K) for j in range(i + 1, K)]
     crho = np.mean(pairs, 0) if pairs else np.zeros(len(faces))
     w, c = float(np.median(rho)), float(np.median(crho))
