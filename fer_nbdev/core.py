@@ -10,9 +10,9 @@ import numpy as np, torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['FerError', 'DataError', 'CheckpointError', 'BadEntryError', 'ConfigError', 'cli_errors', 'atomic_write', 'save_json',
-           'save_torch', 'remove_partial_writes', 'default_device', 'set_seed', 'cache_dir', 'find_fer2013',
-           'check_regular_file', 'to_8bit']
+__all__ = ['NO_LENIENT_HINTS', 'FerError', 'DataError', 'CheckpointError', 'BadEntryError', 'ConfigError', 'cli_errors',
+           'atomic_write', 'save_json', 'save_torch', 'remove_partial_writes', 'default_device', 'set_seed',
+           'cache_dir', 'find_fer2013', 'check_regular_file', 'to_8bit']
 
 # %% ../nbs/00_core.ipynb #d24c2e09
 class FerError(Exception):
@@ -38,6 +38,8 @@ def _printable(msg:str) -> str:
 # Until every script that reads a dataset passes its own `hints`, a bad entry gets the hint the dataset scripts' flag gives
 # (fer_train, fer_inspect and fer_eval have --lenient); a script that passes `hints` says exactly what applies to it.
 _DEFAULT_HINTS = {BadEntryError: 'pass --lenient to skip bad files'}
+# for the scripts that read a dataset but have no --lenient (fer_report, fer_export): one wording for both
+NO_LENIENT_HINTS = {BadEntryError: 'fix or remove it; fer_eval --lenient evaluates without it'}
 
 @contextlib.contextmanager
 def cli_errors(prog:str=None, # name shown before the message; defaults to the running script's name

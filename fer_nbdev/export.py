@@ -14,7 +14,7 @@ from onnxruntime.quantization import quantize_dynamic, QuantType
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from fastcore.script import call_parse
 import fer_nbdev
-from .core import ConfigError, CheckpointError, DataError, BadEntryError, cli_errors, atomic_write, cache_dir
+from .core import ConfigError, CheckpointError, DataError, NO_LENIENT_HINTS, cli_errors, atomic_write, cache_dir
 from .models import preprocess, frame_size
 from .checkpoint import load_checkpoint
 from .predict import predict_proba
@@ -240,7 +240,7 @@ def fer_export(checkpoint:str, # a checkpoint from fer_train
                data:str=None, # FER-2013 archive or folder for --evaluate (default: found as fer_eval finds it)
               ):
     "Export a fer_nbdev checkpoint for deployment (ONNX: grey levels 0..255 [N,1,H,W] in, probabilities out)."
-    with cli_errors('fer_export', hints={BadEntryError: 'fix or remove it; fer_eval --lenient evaluates without it'}):  # no --lenient here
+    with cli_errors('fer_export', hints=NO_LENIENT_HINTS):  # no --lenient here
         if format != 'onnx': raise ConfigError(f"unknown format {format!r}; choose onnx")
         p = export_onnx(checkpoint, out=out, opset=opset, quantize=quantize)
         print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")

@@ -11,7 +11,7 @@ import mistune
 import plotly.offline
 from fastcore.script import call_parse, Param
 from . import __version__
-from .core import FerError, ConfigError, BadEntryError, cli_errors, atomic_write, save_json
+from .core import FerError, ConfigError, NO_LENIENT_HINTS, cli_errors, atomic_write, save_json
 from .predict import TTA_MODES, predict_splits
 from .eval import as_array, classification_metrics, evaluate, format_results, split_label, split_names
 from .calibrate import calibration
@@ -358,7 +358,7 @@ def fer_report(source:str, # a fer_train run folder, or a checkpoint file (.pt)
               ):
     "Write a self-contained HTML report of a run or checkpoint: config, evaluation tables, figures and model card."
     # the report shows every face, so it has no --lenient: a bad file is named, for the user to fix or remove
-    with cli_errors('fer_report', hints={BadEntryError: 'fix or remove it; fer_eval --lenient evaluates without it'}):
+    with cli_errors('fer_report', hints=NO_LENIENT_HINTS):
         path = build_report(source, data, out, tta=tta, device=device, batch_size=batch_size, k=k, interactive=interactive,
                             maps=not no_maps)
         print(f'wrote {path}')
